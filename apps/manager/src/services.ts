@@ -1,0 +1,64 @@
+import { ChatRoomAddress, MediaStreamAddresses, RoomCounts } from "@hearth/contracts";
+import { type InternalClient, UpstreamError } from "@hearth/server-kit";
+import type { MediaNodeStore } from "./media-nodes.ts";
+
+/** What the manager needs from the media tier (declared here, by the consumer). */
+export interface MediaService {
+  /** Asks a media node to expect this stream; returns where it will be served and which node took it. */
+  create(publicId: string): Promise<MediaStreamAddresses & { node: string | null }>;
+  /** Stops the stream on its node (kicks the publisher, ends the playlist). */
+  remove(publicId: string, node: string | null): Promise<void>;
+}
+
+/** What the manager needs from the chat tier. */
+export interface ChatService {
+  create(publicId: string): Promise<ChatRoomAddress>;
+  remove(publicId: string): Promise<void>;
+  counts(): Promise<RoomCounts>;
+}
+
+/**
+ * The media tier: the least-loaded healthy registered node, or, while no node has ever registered, the single
+ * node at MEDIA_INTERNAL_URL (embedded mode and small set-ups need no registration).
+ */
+export function placedMediaService(deps: {
+  nodes: MediaNodeStore;
+  single: InternalClient;
+  clientFor(internalUrl: string): InternalClient;
+}): MediaService {
+  const createOn = async (client: InternalClient, publicId: string, node: string | null) => {
+    const addr = await client.call("POST", "/internal/streams", { publicId }, MediaStreamAddresses);
+    if (!addr) throw new Error("media answered without a body");
+    return { ...addr, node };
+  };
+  return {
+    async create(publicId) {
+      if (!(await deps.nodes.any())) return createOn(deps.single, publicId, null);
+      const node = await deps.nodes.leastLoaded();
+      if (!node) throw new UpstreamError("media", 503, "no healthy media node");
+      return createOn(deps.clientFor(node.internalUrl), publicId, node.id);
+    },
+    async remove(publicId, nodeId) {
+      const node = nodeId ? await deps.nodes.byId(nodeId) : undefined;
+      const client = node ? deps.clientFor(node.internalUrl) : deps.single;
+      await client.call("DELETE", `/internal/streams/${encodeURIComponent(publicId)}`, undefined, null);
+    },
+  };
+}
+
+/** The chat service, reached at CHAT_INTERNAL_URL (any node: rooms are shared through Redis). */
+export function httpChatService(client: InternalClient): ChatService {
+  return {
+    async create(publicId) {
+      const room = await client.call("POST", "/internal/rooms", { publicId }, ChatRoomAddress);
+      if (!room) throw new Error("chat answered without a body");
+      return room;
+    },
+    async remove(publicId) {
+      await client.call("DELETE", `/internal/rooms/${encodeURIComponent(publicId)}`, undefined, null);
+    },
+    async counts() {
+      return (await client.call("GET", "/internal/rooms/counts", undefined, RoomCounts)) ?? { rooms: {} };
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MediaStreamAddresses, MediaStreamStatus } from "@hearth/contracts";
+import { createLogger } from "@hearth/server-kit";
+import { createApp } from "./app.ts";
+import { parseEnv } from "./env.ts";
+import { LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
+import { feedFragments, SYNTHETIC_INIT } from "./llhls/test-feed.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "hearth-media-app-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const ID = "abcDEF123_-x";
+mkdirSync(join(dir, ID, "720p"), { recursive: true });
+writeFileSync(join(dir, ID, "master.m3u8"), "#EXTM3U\n");
+writeFileSync(join(dir, ID, "720p", "index.m3u8"), "#EXTM3U\n");
+writeFileSync(join(dir, ID, "720p", "seg_abc_7.ts"), new Uint8Array(188));
+writeFileSync(join(dir, ID, "thumb.jpg"), new Uint8Array([0xff, 0xd8]));
+writeFileSync(join(dir, "secret.txt"), "nope");
+
+const TOKEN = "internal-token-0123456789";
+const removed: string[] = [];
+const app = createApp({
+  registry: {
+    status: (publicId) => ({ publicId, live: false, rungs: [], input: null, transcoder: null }),
+    metrics: () => ({
+      streams: [{ publicId: ID, ingestBps: 3_000_000, speed: 1.01, restarts: 2 }],
+      restartsEnded: 1,
+    }),
+    remove: async (publicId) => {
+      removed.push(publicId);
+    },
+  },
+  hlsDir: dir,
+  internalToken: TOKEN,
+  logger: createLogger({}, { silent: true }),
+  publicRtmpBase: "rtmp://media.example:1935/live",
+  publicHlsBase: "https://cdn.example/hls",
+  publicWhipBase: "https://media.example/whip",
+});
+const req = (path: string, init?: RequestInit) => app.request(`http://localhost${path}`, init);
+
+describe("HLS origin", () => {
+  test("playlists: HLS content type, 1 s cache, CORS for any origin", async () => {
+    const res = await req(`/hls/${ID}/master.m3u8`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=1");
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect((await req(`/hls/${ID}/720p/index.m3u8`)).status).toBe(200);
+  });
+
+  test("segments are immutable MPEG-TS; the thumbnail is a JPEG", async () => {
+    const seg = await req(`/hls/${ID}/720p/seg_abc_7.ts`);
+    expect(seg.headers.get("content-type")).toBe("video/mp2t");
+    expect(seg.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect((await seg.arrayBuffer()).byteLength).toBe(188);
+    const thumb = await req(`/hls/${ID}/thumb.jpg`);
+    expect(thumb.headers.get("content-type")).toBe("image/jpeg");
+  });
+
+  test("missing files and odd names are 404 with no-store", async () => {
+    for (const path of [
+      `/hls/${ID}/720p/seg_abc_8.ts`,
+      `/hls/${ID}/../secret.txt`,
+      `/hls/${ID}/%2e%2e/secret.txt`,
+      "/hls/secret.txt",
+      `/hls/${ID}/720p/index.m3u8.tmp`,
+      `/hls/${ID}/720p/../../secret.txt`,
+      `/hls/short/master.m3u8`,
+    ]) {
+      const res = await req(path);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("cache-control"), path).toBe("no-store");
+    }
+  });
+
+  test("CORS preflight", async () => {
+    const res = await req(`/hls/${ID}/master.m3u8`, { method: "OPTIONS" });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-methods")).toContain("GET");
+  });
+});
+
+describe("internal API", () => {
+  test("needs the internal token", async () => {
+    const res = await req("/internal/streams", { method: "POST", body: JSON.stringify({ publicId: ID }) });
+    expect(res.status).toBe(401);
+    const wrong = await req("/internal/streams", {
+      method: "POST",
+      headers: { authorization: "Bearer wrong-token-0123456789" },
+      body: JSON.stringify({ publicId: ID }),
+    });
+    expect(wrong.status).toBe(403);
+  });
+
+  test("POST /internal/streams answers the stream's addresses", async () => {
+    const res = await req("/internal/streams", {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ publicId: ID }),
+    });
+    expect(res.status).toBe(201);
+    expect(MediaStreamAddresses.parse(await res.json())).toEqual({
+      rtmpServer: "rtmp://media.example:1935/live",
+      whipUrl: `https://media.example/whip/${ID}`,
+      hlsUrl: `https://cdn.example/hls/${ID}/master.m3u8`,
+    });
+  });
+
+  test("DELETE /internal/streams/:publicId removes the stream; bad ids are 400", async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await req(`/internal/streams/${ID}`, { method: "DELETE", headers: auth })).status).toBe(204);
+    expect(removed).toEqual([ID]);
+    expect((await req("/internal/streams/x", { method: "DELETE", headers: auth })).status).toBe(400);
+  });
+});
+
+test("status, metrics and health", async () => {
+  const status = MediaStreamStatus.parse(await (await req(`/streams/${ID}/status`)).json());
+  expect(status.live).toBe(false);
+  const metrics = await (await req("/metrics")).text();
+  expect(metrics).toContain(`hearth_media_ingest_bitrate_bps{stream="${ID}"} 3000000`);
+  expect(metrics).toContain(`hearth_media_ffmpeg_restarts_total{stream="${ID}"} 2`);
+  expect(metrics).toContain("hearth_media_live_streams 1");
+  expect((await req("/healthz")).status).toBe(200);
+});
+
+test("env: defaults, HLS_DIR under DATA_DIR, ladder JSON validated", () => {
+  const env = parseEnv({ INTERNAL_TOKEN: TOKEN, DATA_DIR: "/d" });
+  expect(env.HLS_DIR).toBe("/d/hls");
+  expect(env.MEDIA_HTTP_PORT).toBe(8083);
+  expect(env.RTMP_PORT).toBe(1935);
+  expect(env.HLS_LADDER.rungs.map((r) => r.name)).toEqual(["720p", "480p", "360p"]);
+  const custom = parseEnv({
+    INTERNAL_TOKEN: TOKEN,
+    HLS_LADDER: '{"rungs":[{"name":"540p","height":540,"videoKbps":1800}]}',
+  });
+  expect(custom.HLS_LADDER.rungs[0]?.audioKbps).toBe(128);
+  expect(() => parseEnv({ INTERNAL_TOKEN: TOKEN, HLS_LADDER: "{" })).toThrow();
+  expect(() =>
+    parseEnv({
+      INTERNAL_TOKEN: TOKEN,
+      HLS_LADDER: '{"rungs":[{"name":"source","height":540,"videoKbps":1800}]}',
+    }),
+  ).toThrow();
+  expect([env.HLS_MODE, env.HLS_PART_SECONDS]).toEqual(["llhls", 0.2]);
+  expect(parseEnv({ INTERNAL_TOKEN: TOKEN, HLS_MODE: "standard" }).HLS_MODE).toBe("standard");
+  expect(() => parseEnv({ INTERNAL_TOKEN: TOKEN, HLS_MODE: "dash" })).toThrow();
+});
+
+describe("LL-HLS mode: the packager's routes in front of the disk origin", () => {
+  const llhls = new LlhlsRegistry();
+  const stream = new LlhlsStream(ID, "tag1", [{ name: "720p", width: 1280, height: 720, bandwidth: 1 }], {
+    targetDuration: 1,
+    partTarget: 0.2,
+    windowSegments: 12,
+    partSegments: 2,
+  });
+  const p = stream.rendition("720p");
+  p?.beginInput(SYNTHETIC_INIT);
+  if (p) feedFragments(p, 12);
+  stream.measuredMaster = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=7,AVERAGE-BANDWIDTH=5\n720p/index.m3u8\n";
+  llhls.add(stream);
+  const ll = createApp({
+    registry: {
+      status: (publicId) => ({ publicId, live: false, rungs: [], input: null, transcoder: null }),
+      metrics: () => ({ streams: [], restartsEnded: 0 }),
+      remove: async () => {},
+    },
+    llhls,
+    hlsDir: dir,
+    internalToken: TOKEN,
+    logger: createLogger({}, { silent: true }),
+    publicRtmpBase: "rtmp://x/live",
+    publicHlsBase: "https://cdn.example/hls",
+    publicWhipBase: "https://x/whip",
+  });
+  const get = (path: string) => ll.request(`http://localhost${path}`);
+
+  test("master (measured) and variant come from memory; thumb.jpg still from disk", async () => {
+    const master = await get(`/hls/${ID}/master.m3u8`);
+    expect(await master.text()).toContain("AVERAGE-BANDWIDTH=5");
+    expect(master.headers.get("cache-control")).toBe("public, max-age=1");
+    const variant = await (await get(`/hls/${ID}/720p/index.m3u8`)).text();
+    expect(variant).toContain("#EXT-X-PART-INF:PART-TARGET=0.20000");
+    expect(variant).toContain("seg-tag1-0.m4s");
+    expect(variant).not.toContain("seg_abc_7.ts");
+    const seg = await get(`/hls/${ID}/720p/seg-tag1-0.m4s`);
+    expect(seg.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const thumb = await get(`/hls/${ID}/thumb.jpg`);
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get("content-type")).toBe("image/jpeg");
+  });
+
+  test("a stream the packager does not know is 404", async () => {
+    expect((await get("/hls/zzzzzzzzzzzz/master.m3u8")).status).toBe(404);
+    expect((await get(`/hls/${ID}/240p/index.m3u8`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,76 @@
+import { MediaCreateStream, type MediaStreamAddresses, PublicId } from "@hearth/contracts";
+import {
+  errorHandler,
+  HttpError,
+  internalAuth,
+  type Logger,
+  notFoundHandler,
+  requestId,
+} from "@hearth/server-kit";
+import { Hono } from "hono";
+import { hlsOrigin } from "./hls-origin.ts";
+import { type LlhlsLookup, llhlsRoutes } from "./llhls/llhls-routes.ts";
+import { renderMetrics } from "./metrics.ts";
+import type { StreamRegistry } from "./stream-registry.ts";
+
+export interface MediaAppDeps {
+  registry: Pick<StreamRegistry, "status" | "metrics" | "remove">;
+  hlsDir: string;
+  internalToken: string;
+  logger: Logger;
+  publicRtmpBase: string;
+  publicHlsBase: string;
+  publicWhipBase: string;
+  /** LL-HLS mode: playlists, parts and segments from the packagers' memory (thumb.jpg stays on disk). */
+  llhls?: LlhlsLookup;
+  /** The WHIP ingest's routes, mounted at /whip when present. */
+  whip?: Hono;
+}
+
+function publicIdParam(raw: string | undefined): string {
+  const r = PublicId.safeParse(raw);
+  if (!r.success) throw new HttpError(400, "invalid_input", "bad public id");
+  return r.data;
+}
+
+/** The media node's HTTP surface: HLS origin, status, metrics, health and the manager's internal API. */
+export function createApp(deps: MediaAppDeps): Hono {
+  const app = new Hono();
+  app.use(requestId());
+  app.onError(errorHandler(deps.logger));
+  app.notFound(notFoundHandler);
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/metrics", (c) =>
+    c.body(renderMetrics(deps.registry.metrics()), 200, { "Content-Type": "text/plain; version=0.0.4" }),
+  );
+  // Mounted first: master and variant URLs are the same shapes as the disk origin's.
+  if (deps.llhls) app.route("/hls", llhlsRoutes(deps.llhls));
+  app.route("/hls", hlsOrigin(deps.hlsDir));
+  app.get("/streams/:publicId/status", (c) => {
+    c.header("Cache-Control", "no-store");
+    c.header("Access-Control-Allow-Origin", "*");
+    return c.json(deps.registry.status(publicIdParam(c.req.param("publicId"))));
+  });
+
+  const internal = new Hono();
+  internal.use(internalAuth(deps.internalToken));
+  internal.post("/streams", async (c) => {
+    const body = MediaCreateStream.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) throw new HttpError(400, "invalid_input", "body must be {publicId}");
+    const id = body.data.publicId;
+    const addresses: MediaStreamAddresses = {
+      rtmpServer: deps.publicRtmpBase,
+      whipUrl: `${deps.publicWhipBase}/${id}`,
+      hlsUrl: `${deps.publicHlsBase}/${id}/master.m3u8`,
+    };
+    return c.json(addresses, 201);
+  });
+  internal.delete("/streams/:publicId", async (c) => {
+    await deps.registry.remove(publicIdParam(c.req.param("publicId")));
+    return c.body(null, 204);
+  });
+  app.route("/internal", internal);
+  if (deps.whip) app.route("/whip", deps.whip);
+  return app;
+}

@@ -1,0 +1,88 @@
+import { LadderConfig } from "@hearth/contracts";
+import { z } from "zod";
+
+const Port = z.coerce.number().int().min(0).max(65535);
+
+/** The default ladder: 720p 2500 kb/s, 480p 1000 kb/s, 360p 600 kb/s under the source rung. */
+export const DEFAULT_LADDER: LadderConfig = {
+  sourceKbps: 6000,
+  sourceMaxHeight: 1080,
+  rungs: [
+    { name: "720p", height: 720, videoKbps: 2500, audioKbps: 128 },
+    { name: "480p", height: 480, videoKbps: 1000, audioKbps: 128 },
+    { name: "360p", height: 360, videoKbps: 600, audioKbps: 96 },
+  ],
+};
+
+const LadderJson = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "HLS_LADDER is not valid JSON" });
+      return z.NEVER;
+    }
+  })
+  .pipe(LadderConfig);
+
+/** The media node's configuration; the only place it reads the environment. */
+export const MediaEnv = z
+  .object({
+    MEDIA_HTTP_PORT: Port.default(8083),
+    RTMP_PORT: Port.default(1935),
+    BIND_HOST: z.string().default("0.0.0.0"),
+    DATA_DIR: z.string().default("./data"),
+    /** Where HLS output is written; defaults to DATA_DIR/hls. */
+    HLS_DIR: z.string().optional(),
+    INTERNAL_TOKEN: z.string().min(16, "INTERNAL_TOKEN must be at least 16 characters"),
+    MANAGER_INTERNAL_URL: z.string().url().default("http://127.0.0.1:8081"),
+    /** What streamers type into OBS as the server. */
+    PUBLIC_RTMP_BASE: z.string().default("rtmp://localhost:1935/live"),
+    PUBLIC_HLS_BASE: z.string().url().default("http://localhost:8083/hls"),
+    PUBLIC_WHIP_BASE: z.string().url().default("http://localhost:8083/whip"),
+    /** The ABR ladder as JSON (see LadderConfig in @hearth/contracts); the default ladder when unset. */
+    HLS_LADDER: LadderJson.optional(),
+    /** Segment length = keyframe interval, in seconds. */
+    SEGMENT_SECONDS: z.coerce.number().int().min(1).max(10).default(1),
+    /**
+     * "llhls": ffmpeg writes CMAF to pipes and Hearth's own packager serves LL-HLS (parts, blocking reload)
+     * from memory; "standard": ffmpeg's HLS muxer writes MPEG-TS segments and playlists to HLS_DIR.
+     */
+    HLS_MODE: z.enum(["llhls", "standard"]).default("llhls"),
+    /** LL-HLS part length, seconds (rounded to whole frames). */
+    HLS_PART_SECONDS: z.coerce.number().min(0.1).max(1).default(0.2),
+    /** How many segments a live variant playlist lists. */
+    HLS_LIST_SIZE: z.coerce.number().int().min(3).max(60).default(6),
+    /** x264 preset for the scaled rungs (see bench/transcode for the CPU cost of each). */
+    X264_PRESET: z
+      .enum(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"])
+      .default("veryfast"),
+    /** How long an ended stream's segments stay on disk before they are removed. */
+    HLS_RETENTION_SECONDS: z.coerce.number().int().min(0).default(60),
+    /**
+     * Scale-out: a node id makes this node register with the manager (heartbeat every 2 s) and name
+     * itself in key checks, so a reconnecting streamer's stream follows it here.
+     */
+    MEDIA_NODE_ID: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/)
+      .optional(),
+    /** How the manager reaches this node (heart-beaten); defaults to http://127.0.0.1:MEDIA_HTTP_PORT. */
+    MEDIA_NODE_INTERNAL_URL: z.string().url().optional(),
+    /** How many live streams this node should be given (the manager places by load/capacity). */
+    MEDIA_CAPACITY: z.coerce.number().int().positive().default(8),
+    FFMPEG_PATH: z.string().default("ffmpeg"),
+    FFPROBE_PATH: z.string().default("ffprobe"),
+  })
+  .transform((e) => ({
+    ...e,
+    HLS_DIR: e.HLS_DIR ?? `${e.DATA_DIR}/hls`,
+    HLS_LADDER: e.HLS_LADDER ?? DEFAULT_LADDER,
+  }));
+export type MediaEnv = z.infer<typeof MediaEnv>;
+
+/** Parses and validates the media node's environment (throws with every problem listed). */
+export function parseEnv(source: Record<string, string | undefined>): MediaEnv {
+  return MediaEnv.parse(source);
+}

@@ -1,0 +1,273 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { LadderConfig, MediaStreamStatus, Rung } from "@hearth/contracts";
+import type { Logger } from "@hearth/server-kit";
+import type { Subprocess } from "bun";
+import { writeAtomic } from "./atomic-write.ts";
+import { type PlannedRung, planLadder, type SourceInfo } from "./ladder.ts";
+import { cmafTiming } from "./llhls/cmaf-args.ts";
+import { type LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
+import { renderMasterPlaylist, type VariantEntry } from "./master-playlist.ts";
+import { DiskRungOutput, PackagerRungOutput, type RungOutput } from "./rung-output.ts";
+import { grabThumbnail } from "./thumbnail.ts";
+import { buildTranscodeArgs, type TranscodeInput } from "./transcode-args.ts";
+import { type FeedSource, Transcoder } from "./transcoder.ts";
+import type { RungFormat } from "./variant-probe.ts";
+
+export { writeAtomic };
+
+/** An ingest handing a live stream to the pipeline (RTMP today; anything that can feed ffmpeg). */
+export interface IngestFeed {
+  input: TranscodeInput;
+  source: SourceInfo;
+  /** Required for stdin inputs: subscribes a (re)started ffmpeg to the stream. */
+  feed?: FeedSource;
+  /** Bytes received from the publisher so far. */
+  inBytes(): number;
+  /** Disconnects the publisher (stream deleted by the manager). */
+  kick(): void;
+}
+
+export interface LiveStreamConfig {
+  hlsDir: string;
+  ladder: LadderConfig;
+  segmentSeconds: number;
+  listSize: number;
+  preset: string;
+  ffmpegPath: string;
+  ffprobePath: string;
+  logger: Logger;
+  /** "llhls": CMAF pipes into Hearth's packager (`llhls` required); "standard": ffmpeg's HLS muxer on disk. */
+  mode?: "llhls" | "standard";
+  /** LL-HLS part length, seconds (0.2 when unset). */
+  partSeconds?: number;
+  llhls?: LlhlsRegistry;
+}
+
+/** LL-HLS window: complete segments kept and listed (the README of llhls/ suggests 12). */
+const LLHLS_WINDOW_SEGMENTS = 12;
+/** Segments before the open one that still list their parts (three target durations of parts). */
+const LLHLS_PART_SEGMENTS = 2;
+/** Frame rate assumed when the publisher's metadata gives none. */
+const FALLBACK_FPS = 30;
+
+const TICK_MS = 500;
+const MASTER_REFRESH_MS = 10_000;
+const THUMBNAIL_EVERY_MS = 10_000;
+/** TS packetisation and the AAC track on top of the video bitrate, for a rung's BANDWIDTH floor. */
+const TS_OVERHEAD = 1.08;
+
+/** One live session of one stream: its ffmpeg, its meters and its master playlist. */
+export class LiveStream {
+  readonly rungs: PlannedRung[];
+  readonly dir: string;
+  private readonly transcoder: Transcoder;
+  private readonly outputs: RungOutput[];
+  /** Present in LL-HLS mode: the in-memory packagers the routes serve from. */
+  private readonly llhls: LlhlsStream | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private masterWrittenAt = 0;
+  private playable: Rung[] | null = null;
+  private readonly waiters: Array<(r: Rung[] | null) => void> = [];
+  private ingest = { at: Date.now(), bytes: 0, bps: 0 };
+  private ticking = false;
+  private thumb: { proc: Subprocess; at: number } | null = null;
+
+  constructor(
+    readonly publicId: string,
+    readonly feedIn: IngestFeed,
+    private readonly c: LiveStreamConfig,
+  ) {
+    this.dir = join(c.hlsDir, publicId);
+    this.rungs = planLadder(c.ladder, feedIn.source);
+    const sessionTag = Date.now().toString(36);
+    const fps = feedIn.source.fps > 0 ? feedIn.source.fps : FALLBACK_FPS;
+    const partSeconds = c.partSeconds ?? 0.2;
+    if (c.mode === "llhls") {
+      if (!c.llhls) throw new Error("LL-HLS mode needs an LlhlsRegistry");
+      const variants = this.rungs.map((r) => ({
+        name: r.name,
+        width: r.width,
+        height: r.height,
+        frameRate: fps,
+        bandwidth: 0,
+      }));
+      this.llhls = new LlhlsStream(publicId, sessionTag, variants, {
+        targetDuration: c.segmentSeconds,
+        partTarget: cmafTiming(partSeconds, fps).partTarget,
+        windowSegments: LLHLS_WINDOW_SEGMENTS,
+        partSegments: LLHLS_PART_SEGMENTS,
+      });
+    }
+    const llhls = this.llhls;
+    const packagers = llhls
+      ? this.rungs.map((r) => llhls.rendition(r.name)).filter((p) => p !== undefined)
+      : [];
+    this.outputs = llhls
+      ? packagers.map((p) => new PackagerRungOutput(p, c.ffprobePath))
+      : this.rungs.map((r) => new DiskRungOutput(join(this.dir, r.name), c.ffprobePath));
+    const args = buildTranscodeArgs({
+      input: feedIn.input,
+      output: llhls ? { kind: "cmaf", frameRate: fps, partSeconds } : { kind: "hls" },
+      rungs: this.rungs,
+      outDir: this.dir,
+      segmentSeconds: c.segmentSeconds,
+      listSize: c.listSize,
+      preset: c.preset,
+      sessionTag,
+    });
+    this.transcoder = new Transcoder({
+      ffmpegPath: c.ffmpegPath,
+      args,
+      ...(feedIn.feed ? { feed: feedIn.feed } : {}),
+      ...(llhls ? { cmaf: { rungNames: this.rungs.map((r) => r.name), packagers } } : {}),
+      logger: c.logger.child({ publicId }),
+      // The input cannot be transcoded: drop the publisher, which ends the session the usual way.
+      onGiveUp: () => feedIn.kick(),
+    });
+  }
+
+  /** Starts from an empty directory (a new session never reuses old segment names), then ffmpeg. */
+  async start(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+    // The directory holds master.m3u8 and thumb.jpg in both modes; rung directories only for ffmpeg's muxer.
+    await mkdir(this.dir, { recursive: true });
+    if (this.llhls) this.c.llhls?.add(this.llhls);
+    else for (const r of this.rungs) await mkdir(join(this.dir, r.name), { recursive: true });
+    this.transcoder.start();
+    this.ingest = { at: Date.now(), bytes: this.feedIn.inBytes(), bps: 0 };
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+  }
+
+  /** Resolves with the rungs once master.m3u8 exists (every rung has a probed segment), or null on timeout. */
+  waitPlayable(timeoutMs: number): Promise<Rung[] | null> {
+    if (this.playable || this.ending) return Promise.resolve(this.playable);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(null), timeoutMs);
+      this.waiters.push((r) => {
+        clearTimeout(t);
+        resolve(r);
+      });
+    });
+  }
+
+  /** Marks the session as ending: whoever waits for it to become playable stops waiting. */
+  ending = false;
+  markEnding(): void {
+    this.ending = true;
+    for (const w of this.waiters.splice(0)) w(null);
+  }
+
+  /** Stops ffmpeg (letting it finish the last segment) and ends every variant playlist. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.thumb?.proc.kill("SIGKILL");
+    await this.transcoder.stop();
+    for (const o of this.outputs) await o.end();
+  }
+
+  /** The ffmpeg pid, if one is running. */
+  pid(): number | null {
+    return this.transcoder.pid();
+  }
+
+  /** The ingest bitrate over the last second or so. */
+  ingestBps(): number {
+    return this.ingest.bps;
+  }
+
+  /** The transcoder's numbers. */
+  transcoderStats() {
+    return this.transcoder.stats();
+  }
+
+  /** The status endpoint's view of this session. */
+  status(): MediaStreamStatus {
+    const s = this.feedIn.source;
+    return {
+      publicId: this.publicId,
+      live: true,
+      rungs: this.playable ?? [],
+      input: {
+        videoCodec: s.videoCodec,
+        width: s.width,
+        height: s.height,
+        fps: s.fps,
+        bitrate: Math.round(this.ingest.bps),
+        audio: s.audioCodec !== null,
+      },
+      transcoder: this.transcoder.stats(),
+    };
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      const bytes = this.feedIn.inBytes();
+      if (now - this.ingest.at >= 1000) {
+        this.ingest = {
+          at: now,
+          bytes,
+          bps: ((bytes - this.ingest.bytes) * 8 * 1000) / (now - this.ingest.at),
+        };
+      }
+      for (const o of this.outputs) await o.update();
+      this.refreshThumbnail(now);
+      const ready = this.outputs.every((o) => o.format !== null);
+      if (ready && (this.masterWrittenAt === 0 || now - this.masterWrittenAt >= MASTER_REFRESH_MS)) {
+        await this.writeMaster();
+        this.masterWrittenAt = now;
+      }
+    } catch (err) {
+      this.c.logger.warn("hls bookkeeping failed", { publicId: this.publicId, err: String(err) });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** A new preview from the source rung's newest segment, at most every 10 s, one grab at a time. */
+  private refreshThumbnail(now: number): void {
+    const latest = this.outputs[0]?.newestSegment();
+    if (!latest || this.ending) return;
+    if (this.thumb && (this.thumb.proc.exitCode === null || now - this.thumb.at < THUMBNAIL_EVERY_MS)) return;
+    const width = Math.min(640, this.feedIn.source.width - (this.feedIn.source.width % 2));
+    const grab = grabThumbnail(this.c.ffmpegPath, latest, this.dir, width);
+    this.thumb = { proc: grab.proc, at: now };
+    void grab.done.catch(() => {});
+  }
+
+  private async writeMaster(): Promise<void> {
+    const variants: VariantEntry[] = this.rungs.map((r, i) => {
+      const m = this.outputs[i] as RungOutput;
+      const f = m.format as RungFormat;
+      const nominal =
+        r.video.mode === "encode"
+          ? (r.video.kbps + (r.audio && r.audio.mode === "encode" ? r.audio.kbps : 0)) * 1000 * TS_OVERHEAD
+          : this.ingest.bps * TS_OVERHEAD;
+      return {
+        name: r.name,
+        bandwidth: Math.max(m.peak, nominal),
+        averageBandwidth: m.average() || nominal,
+        width: f.width,
+        height: f.height,
+        frameRate: f.frameRate,
+        codecs: f.codecs,
+      };
+    });
+    const master = renderMasterPlaylist(variants);
+    await writeAtomic(join(this.dir, "master.m3u8"), master);
+    if (this.llhls) this.llhls.measuredMaster = master;
+    const rungs: Rung[] = variants.map((v) => ({
+      name: v.name,
+      bandwidth: Math.round(v.bandwidth),
+      width: v.width,
+      height: v.height,
+      playlist: `${v.name}/index.m3u8`,
+    }));
+    this.playable = rungs;
+    for (const w of this.waiters.splice(0)) w(rungs);
+  }
+}

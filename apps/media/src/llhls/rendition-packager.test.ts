@@ -1,0 +1,158 @@
+import { describe, expect, test } from "bun:test";
+import type { Fragment, InitSegment } from "./box-reader.ts";
+import { type PackagerOptions, RenditionPackager } from "./rendition-packager.ts";
+
+const TS = 90000;
+const init: InitSegment = {
+  bytes: new Uint8Array([1, 2, 3]),
+  info: {
+    primaryTrackId: 1,
+    tracks: [
+      {
+        id: 1,
+        handler: "vide",
+        timescale: TS,
+        codec: "avc1.42c00c",
+        width: 160,
+        height: 90,
+        defaultSampleDuration: 0,
+        defaultSampleFlags: 0,
+      },
+    ],
+  },
+};
+
+/** Feeds `n` fragments of `dur` s, a keyframe every `keyEvery`, starting at decode time `t0` s. */
+function feed(
+  p: RenditionPackager,
+  n: number,
+  o: { dur?: number; keyEvery?: number; t0?: number } = {},
+): void {
+  const dur = o.dur ?? 0.2;
+  for (let i = 0; i < n; i++) {
+    const f: Fragment = {
+      bytes: new Uint8Array([i & 0xff]),
+      decodeTime: Math.round(((o.t0 ?? 0) + i * dur) * TS),
+      duration: Math.round(dur * TS),
+      timescale: TS,
+      keyframe: i % (o.keyEvery ?? 5) === 0,
+      sampleCount: 6,
+    };
+    p.addFragment(f);
+  }
+}
+
+const opts = (o: Partial<PackagerOptions> = {}): PackagerOptions => ({
+  targetDuration: 1,
+  partTarget: 0.2,
+  windowSegments: 6,
+  partSegments: 3,
+  now: () => Date.UTC(2026, 0, 1),
+  ...o,
+});
+
+describe("RenditionPackager", () => {
+  test("cuts segments at keyframes, one part per fragment, parts add up to the segment", () => {
+    const p = new RenditionPackager(opts());
+    p.beginInput(init);
+    feed(p, 12);
+    expect(p.segments.map((s) => [s.msn, s.parts.length, s.bytes !== null])).toEqual([
+      [0, 5, true],
+      [1, 5, true],
+      [2, 2, false],
+    ]);
+    const s0 = p.segments[0];
+    expect(s0?.duration).toBeCloseTo(1, 6);
+    expect(s0?.parts.map((x) => x.independent)).toEqual([true, false, false, false, false]);
+    expect(Array.from(s0?.bytes ?? [])).toEqual([0, 1, 2, 3, 4]);
+    expect(p.lastPart()).toEqual({ msn: 2, index: 1 });
+    expect(p.nextPartId).toBe(12);
+    expect(p.lastCompleteMsn()).toBe(1);
+  });
+
+  test("program date-time follows media time from the first fragment's capture", () => {
+    const p = new RenditionPackager(opts());
+    p.beginInput(init);
+    feed(p, 11);
+    const t0 = Date.UTC(2026, 0, 1) - 200;
+    expect(p.segments.map((s) => s.programDateTime)).toEqual([t0, t0 + 1000, t0 + 2000]);
+  });
+
+  test("without keyframes, a segment is cut before its EXTINF would round above the target", () => {
+    const p = new RenditionPackager(opts({ targetDuration: 2 }));
+    p.beginInput(init);
+    feed(p, 30, { keyEvery: 1000 });
+    for (const s of p.segments.filter((x) => x.bytes)) expect(Math.round(s.duration)).toBeLessThanOrEqual(2);
+  });
+
+  test("a new input is a discontinuity; media sequence and part ids continue", () => {
+    const p = new RenditionPackager(opts());
+    p.beginInput(init);
+    feed(p, 7);
+    p.endInput();
+    expect(p.openSegment()).toBeUndefined();
+    p.beginInput({ ...init, bytes: new Uint8Array([9]) });
+    // The new ffmpeg starts its timestamps at zero again.
+    feed(p, 6);
+    expect(p.segments.map((s) => [s.msn, s.initSeq, s.discontinuity, s.parts[0]?.id])).toEqual([
+      [0, 0, false, 0],
+      [1, 0, false, 5],
+      [2, 1, true, 7],
+      [3, 1, false, 12],
+    ]);
+    expect(p.inits.size).toBe(2);
+  });
+
+  test("keeps a window of segments and parts for the last few only", () => {
+    const p = new RenditionPackager(opts({ windowSegments: 4, partSegments: 2 }));
+    p.beginInput(init);
+    feed(p, 50);
+    expect(p.segments.map((s) => s.msn)).toEqual([5, 6, 7, 8, 9]);
+    expect(p.segments.map((s) => s.hasParts)).toEqual([false, false, true, true, true]);
+    expect(p.part(0)).toBeUndefined();
+    expect(p.part(49)?.msn).toBe(9);
+    expect(p.segment(4)).toBeUndefined();
+    expect(p.segment(9)).toBeUndefined(); // still open
+    expect(p.segment(5)?.bytes?.length).toBe(5);
+  });
+
+  test("counts discontinuities that leave the window", () => {
+    const p = new RenditionPackager(opts({ windowSegments: 2 }));
+    for (let run = 0; run < 3; run++) {
+      p.beginInput(init);
+      feed(p, 10);
+      p.endInput();
+    }
+    expect(p.segments.map((s) => [s.msn, s.discontinuity])).toEqual([
+      [4, true],
+      [5, false],
+    ]);
+    expect(p.discontinuitySequence).toBe(1);
+  });
+
+  test("waitFor resolves on the change that makes it true, or false at the timeout", async () => {
+    const p = new RenditionPackager(opts());
+    p.beginInput(init);
+    const waiting = p.waitFor(() => p.nextPartId >= 3, 2000);
+    feed(p, 3);
+    expect(await waiting).toBe(true);
+    expect(await p.waitFor(() => false, 20)).toBe(false);
+  });
+
+  test("a fragment without video samples rides at the front of the next part", () => {
+    const p = new RenditionPackager(opts());
+    p.beginInput(init);
+    feed(p, 2);
+    p.addFragment({
+      bytes: new Uint8Array([77]),
+      decodeTime: 0,
+      duration: 0,
+      timescale: TS,
+      keyframe: false,
+      sampleCount: 0,
+    });
+    expect(p.nextPartId).toBe(2);
+    feed(p, 1, { t0: 0.4 });
+    expect(Array.from(p.part(2)?.bytes ?? [])).toEqual([77, 0]);
+  });
+});

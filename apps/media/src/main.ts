@@ -1,0 +1,150 @@
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { PublicId } from "@hearth/contracts";
+import {
+  type AppStartOptions,
+  createLogger,
+  internalClient,
+  type RunningApp,
+  runStandalone,
+} from "@hearth/server-kit";
+import { createApp } from "./app.ts";
+import { parseEnv } from "./env.ts";
+import { type KeyVerifier, managerKeyVerifier } from "./key-verifier.ts";
+import { LlhlsRegistry } from "./llhls/llhls-stream.ts";
+import { nodeHeartbeat } from "./node-heartbeat.ts";
+import { startRtmpIngest } from "./rtmp-ingest.ts";
+import { rtmpPublishHandler } from "./rtmp-publish.ts";
+import { managerStateReporter, type StateReporter } from "./state-reporter.ts";
+import { StreamRegistry } from "./stream-registry.ts";
+import { bunSpawnFfmpeg, createWhipIngest, managerStreamExists } from "./whip/index.ts";
+
+/** Extra knobs for tests and benchmarks: replace how keys are checked and where transitions go. */
+export interface MediaStartOptions extends AppStartOptions {
+  verifier?: KeyVerifier;
+  reporter?: StateReporter;
+}
+
+/** The running media node, with its real ports (env may ask for port 0). */
+export interface RunningMedia extends RunningApp {
+  httpPort: number;
+  rtmpPort: number;
+  registry: StreamRegistry;
+}
+
+/** Starts the media node: RTMP ingest, the transcoding pipeline and the HTTP origin. */
+export async function start(o: MediaStartOptions): Promise<RunningMedia> {
+  const env = parseEnv(o.env);
+  const logger = o.logger;
+  await mkdir(env.HLS_DIR, { recursive: true });
+  // Whatever is left from a previous run belongs to sessions that ended when that process died. Only
+  // directories shaped like ours go: a mistyped HLS_DIR must not cost anyone their files.
+  for (const entry of await readdir(env.HLS_DIR)) {
+    const dir = join(env.HLS_DIR, entry);
+    const ours =
+      PublicId.safeParse(entry).success &&
+      ((await Bun.file(join(dir, "master.m3u8")).exists()) ||
+        (await stat(join(dir, "source")).catch(() => null)));
+    if (ours) await rm(dir, { recursive: true, force: true });
+  }
+
+  const manager = internalClient({
+    service: "manager",
+    baseUrl: env.MANAGER_INTERNAL_URL,
+    token: env.INTERNAL_TOKEN,
+  });
+  // LL-HLS: every live (and recently ended) stream's packagers, shared by the pipeline and the routes.
+  const llhls = env.HLS_MODE === "llhls" ? new LlhlsRegistry() : undefined;
+  const registry = new StreamRegistry({
+    mode: env.HLS_MODE,
+    partSeconds: env.HLS_PART_SECONDS,
+    ...(llhls ? { llhls } : {}),
+    hlsDir: env.HLS_DIR,
+    ladder: env.HLS_LADDER,
+    segmentSeconds: env.SEGMENT_SECONDS,
+    listSize: env.HLS_LIST_SIZE,
+    preset: env.X264_PRESET,
+    ffmpegPath: env.FFMPEG_PATH,
+    ffprobePath: env.FFPROBE_PATH,
+    logger,
+    reporter: o.reporter ?? managerStateReporter(manager, logger),
+    retentionSeconds: env.HLS_RETENTION_SECONDS,
+  });
+  const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
+  const rtmp = await startRtmpIngest({
+    port: env.RTMP_PORT,
+    host: env.BIND_HOST,
+    logger,
+    onPublish: rtmpPublishHandler({ verifier, pipeline: registry, logger }),
+  });
+  // WHIP relays a browser's WebRTC into our own RTMP listener: one ingest path, one key check.
+  const rtmpHost = env.BIND_HOST === "0.0.0.0" || env.BIND_HOST === "::" ? "127.0.0.1" : env.BIND_HOST;
+  const whip = createWhipIngest({
+    verifyKey: (key) => verifier.verify(key),
+    streamExists: managerStreamExists(manager),
+    isLive: (publicId) => registry.isLive(publicId),
+    rtmpUrl: (key) => `rtmp://${rtmpHost}:${rtmp.port}/live/${key}`,
+    spawnFfmpeg: bunSpawnFfmpeg(env.FFMPEG_PATH),
+    logger: logger.child({ part: "whip" }),
+    keyframeIntervalMs: env.SEGMENT_SECONDS * 1000,
+  });
+  const app = createApp({
+    registry: {
+      status: (publicId) => registry.status(publicId),
+      metrics: () => registry.metrics(),
+      // The manager deleted the stream: end a WHIP session (if any) and the RTMP publish behind it.
+      async remove(publicId) {
+        await whip.kick(publicId);
+        await registry.remove(publicId);
+      },
+    },
+    whip: whip.routes,
+    ...(llhls ? { llhls } : {}),
+    hlsDir: env.HLS_DIR,
+    internalToken: env.INTERNAL_TOKEN,
+    logger,
+    publicRtmpBase: env.PUBLIC_RTMP_BASE,
+    publicHlsBase: env.PUBLIC_HLS_BASE,
+    publicWhipBase: env.PUBLIC_WHIP_BASE,
+  });
+  const server = Bun.serve({ port: env.MEDIA_HTTP_PORT, hostname: env.BIND_HOST, fetch: app.fetch });
+  const httpPort = server.port ?? env.MEDIA_HTTP_PORT;
+  const heartbeat = env.MEDIA_NODE_ID
+    ? nodeHeartbeat({
+        client: manager,
+        logger,
+        intervalMs: 2000,
+        node: {
+          id: env.MEDIA_NODE_ID,
+          rtmpServer: env.PUBLIC_RTMP_BASE,
+          whipBase: env.PUBLIC_WHIP_BASE,
+          hlsBase: env.PUBLIC_HLS_BASE,
+          internalUrl: env.MEDIA_NODE_INTERNAL_URL ?? `http://127.0.0.1:${httpPort}`,
+          capacity: env.MEDIA_CAPACITY,
+        },
+        live: () => registry.metrics().streams.map((s) => s.publicId),
+      })
+    : null;
+  heartbeat?.start();
+
+  let stopped = false;
+  return {
+    name: "media",
+    urls: { HLS: `http://localhost:${httpPort}/hls`, RTMP: `rtmp://localhost:${rtmp.port}/live` },
+    httpPort,
+    rtmpPort: rtmp.port,
+    registry,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      heartbeat?.stop();
+      await whip.stop();
+      await rtmp.stop();
+      await registry.stopAll();
+      await server.stop(true);
+    },
+  };
+}
+
+if (import.meta.main)
+  await runStandalone(start, { env: process.env, logger: createLogger({ svc: "media" }) });

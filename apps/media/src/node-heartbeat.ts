@@ -1,0 +1,41 @@
+import { MediaNodeHeartbeat } from "@hearth/contracts";
+import type { InternalClient, Logger } from "@hearth/server-kit";
+
+export interface NodeHeartbeatOptions {
+  client: InternalClient;
+  logger: Logger;
+  intervalMs: number;
+  /** Everything the manager needs to place streams here and route viewers to them. */
+  node: Omit<MediaNodeHeartbeat, "load" | "live">;
+  /** The public ids this node is serving live now. */
+  live(): string[];
+}
+
+/** Registers this media node with the manager and keeps heart-beating until stop(). */
+export function nodeHeartbeat(options: NodeHeartbeatOptions) {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let failing = false;
+  const beat = async () => {
+    const live = options.live();
+    const body = MediaNodeHeartbeat.parse({ ...options.node, load: live.length, live });
+    try {
+      await options.client.call("POST", "/internal/nodes/heartbeat", body, null);
+      if (failing) options.logger.info("manager reachable again; heartbeat resumed");
+      failing = false;
+    } catch (err) {
+      // Keep serving the streams we have; say it once, not every beat.
+      if (!failing) options.logger.warn("heartbeat to the manager failed", { err: (err as Error).message });
+      failing = true;
+    }
+  };
+  return {
+    beat,
+    start() {
+      void beat();
+      timer = setInterval(beat, options.intervalMs);
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { MediaStreamStatus } from "@hearth/contracts";
+import { type IngestFeed, LiveStream, type LiveStreamConfig } from "./live-stream.ts";
+import type { StateReporter } from "./state-reporter.ts";
+
+/**
+ * The one path every ingest feeds: an ingest that has verified a publisher calls `publishStarted`,
+ * and `publishStopped` when the publisher goes away. Declared for ingests (RTMP, WHIP relays) to use.
+ */
+export interface Pipeline {
+  /** Starts transcoding; false when the stream is already live (a second publisher is refused). */
+  publishStarted(publicId: string, feed: IngestFeed): Promise<boolean>;
+  /** Ends the live session of `feed` (or the current one): ffmpeg stopped, playlists ended, manager told. */
+  publishStopped(publicId: string, feed?: IngestFeed): Promise<void>;
+  isLive(publicId: string): boolean;
+}
+
+export interface RegistryConfig extends LiveStreamConfig {
+  reporter: StateReporter;
+  retentionSeconds: number;
+  /** How long a new session may take to produce its first segments before it is reported live anyway. */
+  playableTimeoutMs?: number;
+}
+
+/** Numbers for /metrics. */
+export interface StreamMetrics {
+  publicId: string;
+  ingestBps: number;
+  speed: number | null;
+  restarts: number;
+}
+
+/** Live sessions by public id, retention of ended ones, and live/offline reports to the manager. */
+export class StreamRegistry implements Pipeline {
+  private readonly live = new Map<string, LiveStream>();
+  private readonly retention = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Serialises each stream's start/stop and its reports, so "offline" never overtakes "live". */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private restartsTotal = 0;
+
+  constructor(private readonly c: RegistryConfig) {}
+
+  private serial<T>(publicId: string, job: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(publicId) ?? Promise.resolve();
+    const next = prev.then(job, job);
+    this.chains.set(
+      publicId,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+
+  isLive(publicId: string): boolean {
+    return this.live.has(publicId);
+  }
+
+  async publishStarted(publicId: string, feed: IngestFeed): Promise<boolean> {
+    if (this.live.has(publicId)) return false;
+    const stream = new LiveStream(publicId, feed, this.c);
+    // Claimed synchronously: a second publisher verified a moment later sees the stream as live.
+    this.live.set(publicId, stream);
+    const timer = this.retention.get(publicId);
+    if (timer) clearTimeout(timer);
+    this.retention.delete(publicId);
+    return this.serial(publicId, async () => {
+      await stream.start();
+      this.c.logger.info("stream publishing", {
+        publicId,
+        source: feed.source,
+        rungs: stream.rungs.map((r) => `${r.name}:${r.video.mode}`),
+      });
+      const rungs = await stream.waitPlayable(this.c.playableTimeoutMs ?? 15_000);
+      if (this.live.get(publicId) !== stream) return true; // already stopped again
+      await this.c.reporter.report(publicId, true, rungs ?? []);
+      this.c.logger.info("stream live", { publicId });
+      return true;
+    });
+  }
+
+  async publishStopped(publicId: string, feed?: IngestFeed): Promise<void> {
+    const stream = this.live.get(publicId);
+    if (!stream || (feed && stream.feedIn !== feed)) return;
+    this.live.delete(publicId);
+    stream.markEnding();
+    this.restartsTotal += stream.transcoderStats().restarts;
+    await this.serial(publicId, async () => {
+      // The manager hears "offline" at once; ffmpeg may need a moment to flush what it has buffered.
+      await Promise.all([stream.stop(), this.c.reporter.report(publicId, false, [])]);
+      this.c.logger.info("stream offline", { publicId });
+      this.scheduleRemoval(publicId);
+    });
+  }
+
+  /** The manager deleted the stream: kick the publisher and end the session now. */
+  async remove(publicId: string): Promise<void> {
+    const stream = this.live.get(publicId);
+    if (!stream) return;
+    stream.feedIn.kick();
+    await this.publishStopped(publicId);
+  }
+
+  private scheduleRemoval(publicId: string): void {
+    const t = setTimeout(() => {
+      this.retention.delete(publicId);
+      if (this.live.has(publicId)) return;
+      // LL-HLS segments live in memory: the ended stream's packagers go with its files.
+      this.c.llhls?.remove(publicId);
+      void rm(join(this.c.hlsDir, publicId), { recursive: true, force: true });
+    }, this.c.retentionSeconds * 1000);
+    t.unref?.();
+    this.retention.set(publicId, t);
+  }
+
+  /** Status for one stream; offline streams report `live: false`. */
+  status(publicId: string): MediaStreamStatus {
+    const s = this.live.get(publicId);
+    if (s) return s.status();
+    return { publicId, live: false, rungs: [], input: null, transcoder: null };
+  }
+
+  /** Per-stream numbers for /metrics. */
+  metrics(): { streams: StreamMetrics[]; restartsEnded: number } {
+    const streams = [...this.live.values()].map((s) => {
+      const t = s.transcoderStats();
+      return { publicId: s.publicId, ingestBps: s.ingestBps(), speed: t.speed, restarts: t.restarts };
+    });
+    return { streams, restartsEnded: this.restartsTotal };
+  }
+
+  /** Pids of every ffmpeg currently running. */
+  pids(): number[] {
+    return [...this.live.values()].map((s) => s.pid()).filter((p): p is number => p !== null);
+  }
+
+  /** Stops every live session (node shutdown): every ffmpeg is gone when this resolves. */
+  async stopAll(): Promise<void> {
+    const ids = [...this.live.keys()];
+    await Promise.all(
+      ids.map(async (id) => {
+        const s = this.live.get(id);
+        s?.feedIn.kick();
+        await this.publishStopped(id).catch((err) =>
+          this.c.logger.error("stop failed", { publicId: id, err: String(err) }),
+        );
+      }),
+    );
+    for (const t of this.retention.values()) clearTimeout(t);
+  }
+}

@@ -1,0 +1,239 @@
+import type { StartedStream } from "@hearth/contracts";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { startStream, startWebrtc, stopStream } from "../client/manager-calls.ts";
+import { type SendHealth, sendStatsSampler } from "../client/send-stats.ts";
+import { loadOwnStream, saveOwnStream } from "../client/stream-store.ts";
+import { type WhipSession, whipPublish } from "../client/whip.ts";
+import { ObsSettings } from "./broadcast/obs-settings.tsx";
+import Chat from "./Chat.tsx";
+
+export interface BroadcastProps {
+  managerUrl: string;
+}
+
+type Source = "camera" | "screen";
+type Phase = "idle" | "starting" | "live" | "stopping";
+
+async function capture(source: Source): Promise<MediaStream> {
+  if (source === "screen")
+    return navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 30 }, audio: true });
+  return navigator.mediaDevices.getUserMedia({
+    video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+    audio: true,
+  });
+}
+
+function Health({ h }: { h: SendHealth | null }) {
+  if (!h) return null;
+  const mbps = h.kbps >= 1000 ? `${(h.kbps / 1000).toFixed(1)} Mbps` : `${h.kbps} kbps`;
+  return (
+    <p
+      class={`health health-${h.state}`}
+      role="status"
+      data-testid="health"
+      data-state={h.state}
+      data-kbps={h.kbps}
+    >
+      <span class="dot" aria-hidden="true" /> {h.state} · {mbps} · {h.width}×{h.height} · {h.fps} fps
+    </p>
+  );
+}
+
+/** The broadcast studio: create a stream, preview a source, go live over WHIP, OBS settings, moderated chat. */
+export default function Broadcast({ managerUrl }: BroadcastProps) {
+  const [stream, setStream] = useState<StartedStream | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [name, setName] = useState("");
+  const [source, setSource] = useState<Source>("camera");
+  const [media, setMedia] = useState<MediaStream | null>(null);
+  const [phase, setPhase] = useState<Phase>("idle");
+  const [health, setHealth] = useState<SendHealth | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const preview = useRef<HTMLVideoElement>(null);
+  const session = useRef<WhipSession | null>(null);
+
+  useEffect(() => {
+    setStream(loadOwnStream());
+    setLoaded(true);
+  }, []);
+  useEffect(() => {
+    if (preview.current) preview.current.srcObject = media;
+  }, [media]);
+  useEffect(
+    () => () => {
+      for (const t of media?.getTracks() ?? []) t.stop();
+    },
+    [media],
+  );
+  useEffect(() => {
+    if (phase !== "live" || !session.current) return;
+    const sample = sendStatsSampler(session.current.pc);
+    const timer = setInterval(() => void sample().then(setHealth), 1000);
+    return () => clearInterval(timer);
+  }, [phase]);
+
+  const run = async (what: () => Promise<void>) => {
+    setError(null);
+    try {
+      await what();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const create = (e: Event) => {
+    e.preventDefault();
+    void run(async () => {
+      const s = await startStream(managerUrl, name);
+      saveOwnStream(s);
+      setStream(s);
+    });
+  };
+  const pick = (s: Source) =>
+    void run(async () => {
+      setSource(s);
+      const m = await capture(s);
+      setMedia(m);
+    });
+  const goLive = () =>
+    void run(async () => {
+      if (!stream) return;
+      setPhase("starting");
+      try {
+        const m = media ?? (await capture(source));
+        setMedia(m);
+        const whipUrl = await startWebrtc(managerUrl, stream.publicId, stream.privateId);
+        session.current = await whipPublish(whipUrl, stream.privateId, m);
+        session.current.pc.addEventListener("connectionstatechange", () => {
+          const st = session.current?.pc.connectionState;
+          if (st === "failed") setError("The connection to the media node failed. Stop and go live again.");
+        });
+        setPhase("live");
+      } catch (err) {
+        setPhase("idle");
+        throw err;
+      }
+    });
+  const stop = async () => {
+    setPhase("stopping");
+    await session.current?.stop();
+    session.current = null;
+    setHealth(null);
+    setPhase("idle");
+  };
+  const end = () =>
+    void run(async () => {
+      if (!stream) return;
+      await stop();
+      await stopStream(managerUrl, stream.publicId, stream.privateId);
+      saveOwnStream(null);
+      setStream(null);
+      for (const t of media?.getTracks() ?? []) t.stop();
+      setMedia(null);
+    });
+
+  if (!loaded) return <p class="muted">Loading your studio…</p>;
+  if (!stream) {
+    return (
+      <form class="panel create" onSubmit={create}>
+        <h2>Create a stream</h2>
+        <p class="muted">
+          Give it a title viewers will see in the directory. You get a private stream key; it stays in this
+          browser.
+        </p>
+        <label for="stream-name">Stream title</label>
+        <div class="field-row">
+          <input
+            id="stream-name"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            required
+            maxLength={80}
+            placeholder="Late-night coding"
+          />
+          <button class="btn btn-primary" type="submit">
+            Create stream
+          </button>
+        </div>
+        {error && (
+          <p class="notice notice-error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+    );
+  }
+  const watchPath = `/watch/${stream.publicId}`;
+  return (
+    <div class="studio" data-public-id={stream.publicId}>
+      <div class="studio-main">
+        <div class="preview-wrap">
+          <video ref={preview} class="video" autoPlay muted playsInline aria-label="Local preview" />
+          {!media && <div class="preview-empty">Pick a source to see your preview</div>}
+          {phase === "live" && <span class="badge badge-live preview-badge">LIVE</span>}
+        </div>
+        <div class="controls">
+          <fieldset class="segmented">
+            <legend class="sr-only">Source</legend>
+            <button
+              type="button"
+              class="btn"
+              aria-pressed={source === "camera" && !!media}
+              onClick={() => pick("camera")}
+              disabled={phase !== "idle"}
+            >
+              Camera &amp; mic
+            </button>
+            <button
+              type="button"
+              class="btn"
+              aria-pressed={source === "screen" && !!media}
+              onClick={() => pick("screen")}
+              disabled={phase !== "idle"}
+            >
+              Share screen
+            </button>
+          </fieldset>
+          <span class="spacer" />
+          {phase === "live" || phase === "stopping" ? (
+            <button
+              type="button"
+              class="btn btn-danger"
+              onClick={() => void stop()}
+              disabled={phase === "stopping"}
+            >
+              Stop
+            </button>
+          ) : (
+            <button type="button" class="btn btn-primary" onClick={goLive} disabled={phase === "starting"}>
+              {phase === "starting" ? "Connecting…" : "Go live"}
+            </button>
+          )}
+        </div>
+        <Health h={health} />
+        {error && (
+          <p class="notice notice-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="stream-info">
+          <h1 class="stream-title">{stream.name}</h1>
+          <a href={watchPath} target="_blank" rel="noopener">
+            Open the viewer page
+          </a>
+          <span class="spacer" />
+          <button type="button" class="btn btn-ghost" onClick={end}>
+            End stream
+          </button>
+        </div>
+        <ObsSettings stream={stream} />
+      </div>
+      <aside class="watch-chat">
+        <Chat
+          chatUrl={stream.chatUrl}
+          moderatorKey={stream.privateId}
+          suggestedName={stream.name.slice(0, 25)}
+        />
+      </aside>
+    </div>
+  );
+}

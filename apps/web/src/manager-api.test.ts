@@ -1,0 +1,47 @@
+import { expect, test } from "bun:test";
+import { httpManagerApi, ManagerUnavailable } from "./manager-api.ts";
+import { lookup, summary } from "./test-fixtures.ts";
+
+/** A fetch that records URLs and answers from a table (the real manager is tested in its own app). */
+function fakeFetch(table: Record<string, Response | (() => Response)>) {
+  const seen: string[] = [];
+  const f = async (req: Request) => {
+    seen.push(req.url);
+    const r = table[new URL(req.url).pathname];
+    if (!r) return new Response("{}", { status: 404 });
+    return typeof r === "function" ? r() : r;
+  };
+  return { f, seen };
+}
+
+test("keeps a base path, parses bodies with the contracts, maps 404 to null", async () => {
+  const { f, seen } = fakeFetch({
+    "/api/streams": Response.json({ streams: [summary()], nextCursor: null }),
+    "/api/stream/abcdEFGH1234": Response.json(lookup()),
+  });
+  const api = httpManagerApi({ baseUrl: "http://edge.test/api/", timeoutMs: 1000, fetch: f });
+  expect((await api.listStreams()).streams[0]?.name).toBe("Test stream");
+  expect((await api.lookup("abcdEFGH1234"))?.rungs.length).toBe(2);
+  expect(await api.lookup("unknownId123")).toBeNull();
+  // A malformed id never reaches the network.
+  expect(await api.lookup("../streams")).toBeNull();
+  expect(seen).toEqual([
+    "http://edge.test/api/streams",
+    "http://edge.test/api/stream/abcdEFGH1234",
+    "http://edge.test/api/stream/unknownId123",
+  ]);
+});
+
+test("errors, bad bodies and unreachable managers become ManagerUnavailable", async () => {
+  const cases = [
+    () => new Response("oops", { status: 500 }),
+    () => Response.json({ streams: "nope" }),
+    () => {
+      throw new TypeError("connection refused");
+    },
+  ];
+  for (const answer of cases) {
+    const api = httpManagerApi({ baseUrl: "http://m.test", timeoutMs: 1000, fetch: async () => answer() });
+    await expect(api.listStreams()).rejects.toBeInstanceOf(ManagerUnavailable);
+  }
+});

@@ -1,0 +1,51 @@
+import type { StreamSummary } from "@hearth/contracts";
+import { Layout } from "../components/layout.tsx";
+import Directory from "../islands/Directory.tsx";
+import { island } from "../runtime/island.tsx";
+import type { RouteModule } from "../runtime/route.ts";
+
+const DirectoryIsland = island("Directory", Directory);
+
+interface Data {
+  streams: StreamSummary[];
+  managerUrl: string;
+  now: number;
+  error?: string;
+}
+
+/** GET /: the directory, rendered with the manager's list so it is useful before JavaScript. */
+export const handler: RouteModule<Data>["handler"] = {
+  async GET(_req, ctx) {
+    const now = Date.now();
+    try {
+      const list = await ctx.manager.listStreams();
+      return {
+        data: { streams: list.streams, managerUrl: ctx.managerUrl, now },
+        head: { title: "Hearth · Live channels", description: "Live streams on Hearth." },
+      };
+    } catch {
+      return {
+        data: { streams: [], managerUrl: ctx.managerUrl, now, error: "the stream directory is unreachable" },
+        head: { title: "Hearth · Live channels" },
+        status: 503,
+      };
+    }
+  },
+};
+
+/** The directory page. */
+export default function Home({ data }: { data: Data }) {
+  return (
+    <Layout active="browse">
+      <div class="page">
+        <h1 class="page-title">Browse</h1>
+        <DirectoryIsland
+          streams={data.streams}
+          managerUrl={data.managerUrl}
+          now={data.now}
+          error={data.error}
+        />
+      </div>
+    </Layout>
+  );
+}

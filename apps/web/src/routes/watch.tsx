@@ -1,0 +1,93 @@
+import { PublicId, type StreamLookup } from "@hearth/contracts";
+import { Layout } from "../components/layout.tsx";
+import Chat from "../islands/Chat.tsx";
+import Player from "../islands/Player.tsx";
+import { island } from "../runtime/island.tsx";
+import type { RouteModule } from "../runtime/route.ts";
+import NotFound from "./_404.tsx";
+import ErrorPage from "./_500.tsx";
+
+const PlayerIsland = island("Player", Player);
+const ChatIsland = island("Chat", Chat);
+
+type Data =
+  | { kind: "ok"; stream: StreamLookup; managerUrl: string; thumbnailUrl: string }
+  | { kind: "missing" }
+  | { kind: "unavailable"; retry: string };
+
+/** GET /watch/:publicId: looks the stream up so name, state and OG tags are in the HTML. */
+export const handler: RouteModule<Data>["handler"] = {
+  async GET(_req, ctx) {
+    const publicId = ctx.params.publicId ?? "";
+    if (!PublicId.safeParse(publicId).success) {
+      return { data: { kind: "missing" }, head: { title: "Stream not found · Hearth" }, status: 404 };
+    }
+    let stream: StreamLookup | null;
+    try {
+      stream = await ctx.manager.lookup(publicId);
+    } catch {
+      return {
+        data: { kind: "unavailable", retry: ctx.url.pathname },
+        head: { title: "Unavailable · Hearth" },
+        status: 503,
+      };
+    }
+    if (!stream)
+      return { data: { kind: "missing" }, head: { title: "Stream not found · Hearth" }, status: 404 };
+    const thumbnailUrl = `${stream.hlsUrl.slice(0, stream.hlsUrl.lastIndexOf("/") + 1)}thumb.jpg`;
+    const title = `${stream.name} · Hearth`;
+    const description = stream.live
+      ? `${stream.name} is live on Hearth.`
+      : `${stream.name} on Hearth (offline).`;
+    return {
+      data: { kind: "ok", stream, managerUrl: ctx.managerUrl, thumbnailUrl },
+      head: {
+        title: stream.live ? `🔴 ${title}` : title,
+        description,
+        og: {
+          title: stream.name,
+          description,
+          type: "video.other",
+          url: ctx.url.toString(),
+          image: thumbnailUrl,
+          site_name: "Hearth",
+        },
+      },
+    };
+  },
+};
+
+/** The watch page: player and chat side by side (stacked on a phone). */
+export default function Watch({ data }: { data: Data }) {
+  if (data.kind === "missing") return <NotFound data={{ what: "This stream does not exist" }} />;
+  if (data.kind === "unavailable") {
+    return (
+      <ErrorPage
+        data={{
+          message: "The stream service is not answering right now. Try again in a moment.",
+          retry: data.retry,
+        }}
+      />
+    );
+  }
+  const s = data.stream;
+  return (
+    <Layout>
+      <div class="watch">
+        <div class="watch-main">
+          <PlayerIsland
+            publicId={s.publicId}
+            name={s.name}
+            managerUrl={data.managerUrl}
+            live={s.live}
+            hlsUrl={s.hlsUrl}
+            rungs={s.rungs}
+          />
+        </div>
+        <aside class="watch-chat">
+          <ChatIsland chatUrl={s.chatUrl} />
+        </aside>
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,23 @@
+/** Formatting shared by server renders and islands (pure; no DOM, no server APIs). */
+
+/** "1:02:03" / "4:05" for a live duration; "" before it started. */
+export function formatUptime(startedAt: string | null, now: number): string {
+  if (!startedAt) return "";
+  const s = Math.max(0, Math.floor((now - Date.parse(startedAt)) / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+/** "1 viewer" / "1.2K viewers". */
+export function formatViewers(n: number): string {
+  const num = n >= 1000 ? `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1)}K` : String(n);
+  return `${num} ${n === 1 ? "viewer" : "viewers"}`;
+}
+
+/** "720p · 2.8 Mbps" for a rung. */
+export function formatRung(r: { name: string; bandwidth: number }): string {
+  const mbps = r.bandwidth / 1_000_000;
+  return `${r.name} · ${mbps >= 1 ? `${mbps.toFixed(1)} Mbps` : `${Math.round(r.bandwidth / 1000)} kbps`}`;
+}

@@ -1,0 +1,70 @@
+import type { StreamLookup, StreamSummary } from "@hearth/contracts";
+import { createLogger } from "@hearth/server-kit";
+import { createApp } from "./app.ts";
+import type { ManagerApi } from "./manager-api.ts";
+import type { IslandBundle } from "./runtime/build-islands.ts";
+
+/** A directory entry for tests. */
+export function summary(over: Partial<StreamSummary> = {}): StreamSummary {
+  const publicId = over.publicId ?? "abcdEFGH1234";
+  return {
+    publicId,
+    name: "Test stream",
+    live: true,
+    watchUrl: `http://localhost:8080/watch/${publicId}`,
+    hlsUrl: `http://localhost:8083/hls/${publicId}/master.m3u8`,
+    chatUrl: `ws://localhost:8082/rooms/${publicId}`,
+    thumbnailUrl: `http://localhost:8083/hls/${publicId}/thumb.jpg`,
+    viewers: 3,
+    createdAt: new Date(Date.now() - 120_000).toISOString(),
+    startedAt: new Date(Date.now() - 65_000).toISOString(),
+    ...over,
+  };
+}
+
+/** A stream lookup for tests. */
+export function lookup(over: Partial<StreamLookup> = {}): StreamLookup {
+  const publicId = over.publicId ?? "abcdEFGH1234";
+  return {
+    publicId,
+    name: "Test stream",
+    live: true,
+    hlsUrl: `http://localhost:8083/hls/${publicId}/master.m3u8`,
+    chatUrl: `ws://localhost:8082/rooms/${publicId}`,
+    rungs: [
+      { name: "720p", bandwidth: 2_800_000, width: 1280, height: 720, playlist: "720p/index.m3u8" },
+      { name: "360p", bandwidth: 800_000, width: 640, height: 360, playlist: "360p/index.m3u8" },
+    ],
+    ...over,
+  };
+}
+
+/** The web app over a given ManagerApi, with a small fake bundle (the real build is tested on its own). */
+export function testApp(manager: ManagerApi, bundle?: IslandBundle) {
+  const entries = bundle?.entries ?? {
+    boot: "/islands/boot-x.js",
+    Directory: "/islands/Directory-x.js",
+    Player: "/islands/Player-x.js",
+    Chat: "/islands/Chat-x.js",
+    Broadcast: "/islands/Broadcast-x.js",
+  };
+  const assets = new Map([
+    ["/static/favicon.svg", { body: "<svg/>", type: "image/svg+xml", immutable: false }],
+    ...[...(bundle?.files ?? [])].map(
+      ([p, body]) => [p, { body, type: "text/javascript; charset=utf-8", immutable: true }] as const,
+    ),
+  ]);
+  return createApp({
+    manager,
+    managerUrl: "http://manager.test",
+    logger: createLogger({}, { silent: true }),
+    assets,
+    pageAssets: {
+      entries,
+      scriptsFor:
+        bundle?.scriptsFor ??
+        ((names) => names.map((n) => (entries as Record<string, string>)[n]).filter((p) => p !== undefined)),
+      css: "/static/app.css?v=1",
+    },
+  });
+}

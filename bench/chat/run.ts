@@ -1,0 +1,160 @@
+/**
+ * Chat benchmark: one chat node (its own process, Postgres history, no Redis) and a load generator
+ * (another process) with N clients in one room and M messages/s sent. Each step is bounded (--seconds).
+ *   bun bench/chat/run.ts [--clients 1000,5000,10000] [--rates 10,50,100] [--seconds 10] [--batch-ms 20]
+ */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { openDatabase } from "@hearth/db";
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: "string", default: "1000,5000,10000" },
+    rates: { type: "string", default: "10,50,100" },
+    seconds: { type: "string", default: "10" },
+    /** The server's CHAT_FANOUT_BATCH_MS (0 turns batching off), to compare both ways. */
+    "batch-ms": { type: "string", default: "20" },
+  },
+});
+const PG_URL = "postgres://postgres@127.0.0.1:5432/test";
+const TOKEN = `bench-${randomBytes(12).toString("hex")}`;
+const ROOT = join(import.meta.dir, "../..");
+
+const schema = `bench_chat_${randomBytes(4).toString("hex")}`;
+const db = await openDatabase({ url: PG_URL, schema, max: 1 });
+await db.migrate();
+
+const port = await freePort();
+const server = Bun.spawn(["bun", join(ROOT, "apps/chat/src/main.ts")], {
+  env: {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    CHAT_PORT: String(port),
+    BIND_HOST: "127.0.0.1",
+    INTERNAL_TOKEN: TOKEN,
+    DATABASE_URL: PG_URL,
+    DATABASE_SCHEMA: schema,
+    // The benchmark's few senders post far faster than a person may.
+    CHAT_RATE_MESSAGES: "1000000",
+    CHAT_RATE_BURST: "1000000",
+    CHAT_FANOUT_BATCH_MS: values["batch-ms"],
+  },
+  stdout: "ignore",
+  stderr: "ignore",
+});
+const http = `http://127.0.0.1:${port}`;
+const results: Array<Record<string, unknown>> = [];
+
+try {
+  await waitUp(`${http}/healthz`);
+  for (const clients of (values.clients ?? "").split(",").map(Number)) {
+    const room = `bench_${randomBytes(5).toString("hex")}`;
+    const res = await fetch(`${http}/internal/rooms`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ publicId: room }),
+    });
+    if (!res.ok) throw new Error(`cannot create room: ${res.status}`);
+    const load = Bun.spawn(
+      [
+        "bun",
+        join(import.meta.dir, "load.ts"),
+        `--url=ws://127.0.0.1:${port}/rooms/${room}`,
+        `--clients=${clients}`,
+        `--rates=${values.rates}`,
+        `--seconds=${values.seconds}`,
+        `--server-pid=${server.pid}`,
+      ],
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    // The server's own responsiveness while loaded: /healthz round trips from this (idle) process.
+    const pings: Array<{ at: number; ms: number }> = [];
+    let pinging = true;
+    const pinger = (async () => {
+      while (pinging) {
+        const t = performance.now();
+        const ok = await fetch(`${http}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) pings.push({ at: Date.now(), ms: performance.now() - t });
+        await Bun.sleep(100);
+      }
+    })();
+    // Bounded: connecting plus every step plus its drain, with room to spare.
+    const limit = setTimeout(
+      () => load.kill("SIGKILL"),
+      60_000 + 20_000 * (values.rates ?? "").split(",").length,
+    );
+    const out = await new Response(load.stdout).text();
+    clearTimeout(limit);
+    await load.exited;
+    pinging = false;
+    await pinger;
+    for (const line of out.split("\n").filter((l) => l.startsWith("{"))) {
+      const r = JSON.parse(line) as Record<string, unknown>;
+      const inStep = pings
+        .filter((p) => p.at >= Number(r.wallStart) && p.at <= Number(r.wallEnd))
+        .map((p) => p.ms)
+        .sort((a, b) => a - b);
+      r.serverPingP99 = Math.round(inStep[Math.floor(inStep.length * 0.99)] ?? Number.NaN);
+      results.push(r);
+      console.log(JSON.stringify(r));
+    }
+    // Let the room empty before the next, larger step.
+    await Bun.sleep(1000);
+  }
+} finally {
+  server.kill("SIGTERM");
+  await server.exited;
+  await db.db.execute(`drop schema if exists "${schema}" cascade`);
+  await db.close();
+}
+
+console.log(
+  "\nclients  msgs/s in  deliveries/s  delivered  p50 ms  p99 ms  dropped  server CPU  loadgen CPU  server RSS MB  server ping p99  loadgen lag p99",
+);
+for (const r of results) {
+  console.log(
+    [
+      String(r.clients).padStart(7),
+      String(r.rateIn).padStart(10),
+      String(r.deliveriesPerSec).padStart(13),
+      String(r.deliveredRatio).padStart(10),
+      String(r.p50).padStart(7),
+      String(r.p99).padStart(7),
+      String(r.droppedClients).padStart(8),
+      String(r.serverCpu).padStart(11),
+      String(r.loadCpu).padStart(12),
+      String(r.serverRssMb).padStart(14),
+      String(r.serverPingP99).padStart(16),
+      String(r.loadLagP99).padStart(16),
+    ].join(" "),
+  );
+}
+console.log(`(server fan-out batching: ${values["batch-ms"]} ms for rooms of 500+ sockets)`);
+console.log(
+  "(CPU in cores; this machine has 2 shared cores and other work may be running on them. Ping: /healthz round trip" +
+    " to the server during the step, ms. Lag: how late the load generator's 10 ms timer fired, ms.)",
+);
+
+async function freePort(): Promise<number> {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = probe.port;
+  probe.stop(true);
+  return p;
+}
+
+async function waitUp(url: string): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (Date.now() < end) {
+    if (
+      await fetch(url)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}

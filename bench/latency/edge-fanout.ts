@@ -1,0 +1,114 @@
+/**
+ * LL-HLS clients through the infra/ nginx edge + shield: each does what hls.js does at the live edge (a
+ * blocking reload for the next part and a request for the hinted part, in parallel), with nginx's cache
+ * lock timeout for blocking reloads and parts set to each value in turn (edited in the rendered configs,
+ * then a reload). Per delivered part: time from its completion in the packager to both responses in hand,
+ * and how many requests reached the origin per part. Everything shares the 2 cores with other suites.
+ * Run: bun bench/latency/edge-fanout.ts [seconds=10] [clients=1,20,100] [timeouts=10s,50ms]
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startCdn } from "../../tests/e2e/cdn-harness.ts";
+import { PUBLIC_ID, startLlhlsRig } from "../../tests/e2e/llhls-harness.ts";
+import { percentile } from "./stats.ts";
+
+const seconds = Number(process.argv[2] ?? 10);
+const counts = (process.argv[3] ?? "1,20,100").split(",").map(Number);
+const timeouts = (process.argv[4] ?? "10s,50ms").split(",");
+
+function nextPart(text: string): { msn: number; part: number; hint: string } | null {
+  let msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
+  let index = 0;
+  let last: { msn: number; index: number } | null = null;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#EXT-X-PART:")) last = { msn, index: index++ };
+    else if (line.startsWith("#EXTINF:")) {
+      msn += 1;
+      index = 0;
+    }
+  }
+  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1];
+  return last && hint ? { msn: last.msn, part: last.index + 1, hint } : null;
+}
+
+let originRequests = 0;
+const rig = startLlhlsRig({
+  pathPrefix: "/hls",
+  onRequest: (u) => {
+    if (u.search.includes("_HLS_msn") || u.pathname.includes("/part-")) originRequests += 1;
+  },
+});
+const packager = rig.stream.rendition("hi");
+if (!packager) throw new Error("no rung");
+const appeared = new Map<number, number>();
+packager.subscribe(() => appeared.set(packager.nextPartId - 1, performance.now()));
+rig.startInput();
+const cdn = await startCdn({
+  media: [{ id: "media-1", port: Number(new URL(rig.url).port) }],
+  accessLog: false,
+});
+while (packager.lastCompleteMsn() < 1) await Bun.sleep(100);
+const base = `${cdn.edge}/hls/media-1/${PUBLIC_ID}/hi`;
+
+/** Sets proxy_cache_lock_timeout for blocking reloads and parts in both tiers and reloads nginx. */
+async function setLockTimeout(value: string): Promise<void> {
+  for (const tier of ["edge", "shield"])
+    for (const f of ["hls-blocking.conf", "hls-part.conf"]) {
+      const path = join(cdn.dir, tier, "conf", f);
+      writeFileSync(
+        path,
+        readFileSync(path, "utf8").replace(
+          /proxy_cache_lock_timeout \S+;/,
+          `proxy_cache_lock_timeout ${value};`,
+        ),
+      );
+    }
+  for (const pid of cdn.nginxPids) process.kill(pid, "SIGHUP");
+  await Bun.sleep(1500);
+}
+
+console.log(
+  `edge-fanout: ${seconds} s per run; clients, packager, ffmpeg and both nginx tiers share 2 cores (other suites may run)`,
+);
+try {
+  for (const timeout of timeouts) {
+    await setLockTimeout(timeout);
+    for (const n of counts) {
+      const delays: number[] = [];
+      const errors: string[] = [];
+      const origin0 = originRequests;
+      const ids = new Set<number>();
+      const until = performance.now() + seconds * 1000;
+      const client = async () => {
+        // Start from the origin's current state (an edge copy could be a previous run's, seconds old).
+        let text = await (await fetch(`${rig.url}/hi/index.m3u8`)).text();
+        while (performance.now() < until) {
+          const next = nextPart(text);
+          if (!next) break;
+          const id = Number(/part-e2e-(\d+)\.m4s/.exec(next.hint)?.[1]);
+          const [pl, part] = await Promise.all([
+            fetch(`${base}/index.m3u8?_HLS_msn=${next.msn}&_HLS_part=${next.part}`),
+            fetch(`${base}/${next.hint}`),
+          ]);
+          const now = performance.now();
+          if (pl.status !== 200 || part.status !== 200) errors.push(`${pl.status}/${part.status}`);
+          await part.arrayBuffer();
+          text = await pl.text();
+          const at = appeared.get(id);
+          if (at !== undefined) {
+            delays.push(now - at);
+            ids.add(id);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: n }, client));
+      const f = (x: number) => x.toFixed(0);
+      console.log(
+        `lock timeout ${timeout.padStart(4)} ${String(n).padStart(4)} clients: after part completion p50=${f(percentile(delays, 50))} ms p95=${f(percentile(delays, 95))} ms max=${f(Math.max(...delays))} ms; origin requests per part=${((originRequests - origin0) / Math.max(1, ids.size)).toFixed(1)} errors=${errors.length}${errors.length ? ` (${errors.slice(0, 3).join(",")})` : ""}`,
+      );
+    }
+  }
+} finally {
+  await cdn.stop();
+  await rig.stop();
+}

@@ -1,0 +1,243 @@
+/**
+ * CPU cores used per live 720p30 stream, at real time, for:
+ *  - the default ladder in ONE ffmpeg (one decode, split to scalers) with x264 ultrafast/superfast/veryfast;
+ *  - the naive approach with veryfast: one ffmpeg per rung, each decoding the input itself
+ *    (as nginx-rtmp `exec` or node-media-server 2 "fission" do).
+ * CPU is read from /proc/<pid>/stat (utime+stime) of the transcoding processes only, over a fixed window.
+ * Also measures MPEG-TS vs fMP4 segment overhead at the 360p rung.
+ * Run: bun bench/transcode/run.ts   (BENCH_SECONDS=30 by default)
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_LADDER } from "../../apps/media/src/env.ts";
+import { type PlannedRung, planLadder } from "../../apps/media/src/ladder.ts";
+import { buildTranscodeArgs } from "../../apps/media/src/transcode-args.ts";
+import { syntheticSourceArgs } from "../../tests/e2e/support/synthetic-source.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const WARMUP = 3;
+const TICK = 100; // USER_HZ on Linux
+const work = mkdtempSync(join(tmpdir(), "hearth-bench-transcode-"));
+let source = join(work, "source.flv");
+
+function run(cmd: string[]): Promise<number> {
+  return Bun.spawn(cmd, { stdout: "ignore", stderr: "inherit", stdin: "ignore" }).exited;
+}
+
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A pre-encoded 720p30 H.264/AAC file: the publisher's own encoding is not part of what we measure.
+ * "noisy" adds temporal noise at 6 Mb/s, closer to a camera: decoding it costs more, which is what the
+ * naive approach pays once per rung.
+ */
+async function makeSource(path: string, noisy: boolean): Promise<void> {
+  const source = syntheticSourceArgs({
+    seconds: SECONDS + WARMUP + 5,
+    noise: noisy,
+    preset: "veryfast",
+    videoKbps: noisy ? 6000 : 3000,
+    capped: true,
+    realtime: false,
+  });
+  await run(["ffmpeg", "-y", ...source, "-f", "flv", path]);
+}
+
+/** A real-time feeder: `-re` copy of the source as FLV on stdout (its CPU is not counted). */
+function feeder(): Bun.Subprocess<"ignore", "pipe", "ignore"> {
+  return Bun.spawn(
+    ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", source, "-c", "copy", "-f", "flv", "-"],
+    { stdin: "ignore", stdout: "pipe", stderr: "ignore" },
+  );
+}
+
+/** Runs transcoders fed in real time and returns the cores they used over the window. */
+async function measure(label: string, commands: string[][]): Promise<number> {
+  const procs = commands.map((args) => {
+    const feed = feeder();
+    const t = Bun.spawn(["ffmpeg", ...args], { stdin: feed.stdout, stdout: "ignore", stderr: "pipe" });
+    return { feed, t };
+  });
+  await Bun.sleep(WARMUP * 1000);
+  const t0 = performance.now();
+  const c0 = procs.reduce((n, p) => n + cpuTicks(p.t.pid), 0);
+  await Bun.sleep(SECONDS * 1000);
+  const c1 = procs.reduce((n, p) => n + cpuTicks(p.t.pid), 0);
+  const dead = procs.filter((p) => p.t.exitCode !== null);
+  if (dead.length > 0)
+    throw new Error(`${label}: ffmpeg exited early: ${await new Response(dead[0]?.t.stderr).text()}`);
+  const wall = (performance.now() - t0) / 1000;
+  for (const p of procs) {
+    p.t.kill("SIGKILL");
+    p.feed.kill("SIGKILL");
+    await p.t.exited;
+    await p.feed.exited;
+  }
+  const cores = (c1 - c0) / TICK / wall;
+  console.log(`${label.padEnd(34)} ${cores.toFixed(2)} cores  (${commands.length} ffmpeg)`);
+  return cores;
+}
+
+function ladderArgs(rungs: PlannedRung[], preset: string, out: string): string[] {
+  mkdirSync(out, { recursive: true });
+  return buildTranscodeArgs({
+    input: { kind: "flv-pipe" },
+    rungs,
+    outDir: out,
+    segmentSeconds: 1,
+    listSize: 6,
+    preset,
+    sessionTag: "b",
+  });
+}
+
+/** The naive shape: one process per rung, each decoding (and, for scaled rungs, scaling) on its own. */
+function naiveArgs(r: PlannedRung, preset: string, out: string): string[] {
+  mkdirSync(join(out, r.name), { recursive: true });
+  const video =
+    r.video.mode === "copy"
+      ? ["-c:v", "copy"]
+      : [
+          "-vf",
+          `scale=${r.width}:${r.height}`,
+          "-c:v",
+          "libx264",
+          "-preset",
+          preset,
+          "-tune",
+          "zerolatency",
+          "-b:v",
+          `${r.video.kbps}k`,
+          "-maxrate",
+          `${r.video.kbps}k`,
+          "-bufsize",
+          `${r.video.kbps * 2}k`,
+          "-force_key_frames",
+          "expr:gte(t,n_forced*1)",
+          "-sc_threshold",
+          "0",
+          "-pix_fmt",
+          "yuv420p",
+        ];
+  const audio = r.audio?.mode === "encode" ? ["-c:a", "aac", "-b:a", `${r.audio.kbps}k`] : ["-c:a", "copy"];
+  return [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-f",
+    "flv",
+    "-i",
+    "pipe:0",
+    ...video,
+    ...audio,
+    "-f",
+    "hls",
+    "-hls_time",
+    "1",
+    "-hls_list_size",
+    "6",
+    "-hls_flags",
+    "+delete_segments",
+    join(out, r.name, "index.m3u8"),
+  ];
+}
+
+/** Bytes per second of media for the same 360p rung muxed as MPEG-TS and as fMP4. */
+async function segmentOverhead(): Promise<void> {
+  const sizes: Record<string, number> = {};
+  for (const type of ["mpegts", "fmp4"]) {
+    const dir = join(work, `fmt-${type}`);
+    mkdirSync(dir, { recursive: true });
+    await run([
+      "ffmpeg",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-i",
+      source,
+      "-t",
+      "20",
+      "-vf",
+      "scale=640:360",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "veryfast",
+      "-b:v",
+      "600k",
+      "-maxrate",
+      "600k",
+      "-bufsize",
+      "1200k",
+      "-force_key_frames",
+      "expr:gte(t,n_forced*1)",
+      "-sc_threshold",
+      "0",
+      "-c:a",
+      "aac",
+      "-b:a",
+      "96k",
+      "-f",
+      "hls",
+      "-hls_time",
+      "1",
+      "-hls_list_size",
+      "0",
+      "-hls_segment_type",
+      type,
+      "-hls_segment_filename",
+      join(dir, `s_%d.${type === "fmp4" ? "m4s" : "ts"}`),
+      join(dir, "index.m3u8"),
+    ]);
+    sizes[type] = readdirSync(dir)
+      .filter((f) => !f.endsWith(".m3u8"))
+      .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  }
+  const ts = sizes.mpegts ?? 0;
+  const mp4 = sizes.fmp4 ?? 1;
+  console.log(
+    `segment bytes, 360p 600k+96k, 20 s: mpegts ${ts}  fmp4 ${mp4}  (TS is ${(((ts - mp4) / mp4) * 100).toFixed(1)}% larger)`,
+  );
+}
+
+try {
+  console.log(`bench/transcode: ${SECONDS} s windows at real time, 720p30 H.264/AAC source, default ladder`);
+  console.log("note: 2 shared cores; other work on the machine inflates and scatters these numbers\n");
+  const rungs = planLadder(DEFAULT_LADDER, {
+    videoCodec: "h264",
+    width: 1280,
+    height: 720,
+    fps: 30,
+    audioCodec: "aac",
+  });
+  for (const noisy of [false, true]) {
+    source = join(work, noisy ? "noisy.flv" : "clean.flv");
+    await makeSource(source, noisy);
+    console.log(noisy ? "\nsource: testsrc2 + temporal noise, 6 Mb/s" : "source: testsrc2, 3 Mb/s");
+    const results: Record<string, number> = {};
+    for (const preset of noisy ? ["veryfast"] : ["ultrafast", "superfast", "veryfast"]) {
+      results[preset] = await measure(`one ffmpeg, ladder, ${preset}`, [
+        ladderArgs(rungs, preset, join(work, `${noisy}-${preset}`)),
+      ]);
+    }
+    results.naive = await measure(
+      "naive: ffmpeg per rung, veryfast",
+      rungs.map((r) => naiveArgs(r, "veryfast", join(work, `${noisy}-naive`))),
+    );
+    const ratio = (results.veryfast ?? 0) / (results.naive ?? 1);
+    console.log(`ladder/naive (veryfast): ${ratio.toFixed(2)}x  (target <= 0.6x)`);
+  }
+  source = join(work, "clean.flv");
+  await segmentOverhead();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,5 @@
+export * from "./chat.ts";
+export * from "./error.ts";
+export * from "./internal.ts";
+export * from "./media.ts";
+export * from "./streams.ts";

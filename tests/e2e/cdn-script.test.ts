@@ -1,0 +1,90 @@
+/** infra/cdn.sh as a process owner: it stops what it starts, and refuses input that would become nginx syntax. */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startCdn } from "./cdn-harness.ts";
+import { freePort } from "./support/ports.ts";
+import { alive, descendants } from "./support/processes.ts";
+
+const CDN_SH = join(import.meta.dir, "..", "..", "infra", "cdn.sh");
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await Bun.sleep(50);
+  }
+  return check();
+}
+
+describe("infra/cdn.sh", () => {
+  test("SIGTERM stops both nginx masters and their workers", async () => {
+    const cdn = await startCdn({ media: [{ id: "media-1", port: freePort() }] });
+    const [shield, edge] = cdn.nginxPids;
+    expect((await fetch(`${cdn.edge}/healthz`)).status).toBe(200);
+    expect((await fetch(`${cdn.shield}/healthz`)).status).toBe(200);
+    const all = [...cdn.nginxPids, ...cdn.nginxPids.flatMap((p) => descendants(p))];
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    await cdn.stop();
+    expect(await until(() => all.every((p) => !alive(p)), 5000)).toBe(true);
+    expect([shield, edge].every((p) => !alive(p ?? 0))).toBe(true);
+    expect(await fetch(`${cdn.edge}/healthz`).catch(() => "refused")).toBe("refused");
+  });
+
+  test("when one tier crashes, the script ends its orphaned workers and the other tier, and exits non-zero", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hearth-cdn-"));
+    const proc = Bun.spawn(
+      [
+        "bash",
+        CDN_SH,
+        "up",
+        "--dir",
+        dir,
+        "--edge-port",
+        String(freePort()),
+        "--shield-port",
+        String(freePort()),
+        "--workers",
+        "1",
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    try {
+      const reader = proc.stdout.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toContain("cdn: ready");
+      const shield = Number(await Bun.file(join(dir, "shield.pid")).text());
+      const edge = Number(await Bun.file(join(dir, "edge.pid")).text());
+      const all = [shield, edge, ...descendants(shield), ...descendants(edge)];
+      expect(all.length).toBeGreaterThanOrEqual(4);
+      // A crash: the master goes at once and its workers are orphaned, still holding the port.
+      process.kill(shield, "SIGKILL");
+      const code = await Promise.race([proc.exited, Bun.sleep(10_000).then(() => "hung")]);
+      expect(code).toBe(1);
+      expect(await until(() => all.every((p) => !alive(p)), 5000)).toBe(true);
+    } finally {
+      proc.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("refuses node ids and addresses that are not plain names", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hearth-cdn-"));
+    try {
+      for (const [flag, value, message] of [
+        ["--media", "media-1=127.0.0.1:1;include /etc/passwd", "bad media address"],
+        ["--media", "Media_1=127.0.0.1:8083", "bad media node id"],
+        ["--chat", "127.0.0.1:8082 backup", "bad chat address"],
+        ["--cache-max", "1g; worker_processes 64", "bad cache size"],
+      ] as const) {
+        const r = Bun.spawnSync(["bash", CDN_SH, "render", "--dir", dir, flag, value]);
+        expect({ flag, code: r.exitCode }).toEqual({ flag, code: 2 });
+        expect(r.stderr.toString()).toContain(message);
+      }
+      expect(Bun.spawnSync(["bash", CDN_SH, "check", "--dir", dir]).exitCode).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * LL-HLS through the CDN: Hearth's packager (fed by a real -re ffmpeg) as the origin, the real nginx shield +
+ * edge from infra/cdn.sh in front, and hls.js 1.7.4 in headless Chromium playing the edge's URL in
+ * low-latency mode. Also the HTTP rules one request at a time: blocking reloads keyed by their query and
+ * answered when the part exists, parts immutable and cached, the hinted part held and passed through.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { view } from "../../bench/latency/chromium-viewer.ts";
+import { percentile } from "../../bench/latency/stats.ts";
+import { type RunningCdn, startCdn } from "./cdn-harness.ts";
+import { type LlhlsRig, PUBLIC_ID, startLlhlsRig } from "./llhls-harness.ts";
+
+let rig: LlhlsRig;
+let cdn: RunningCdn;
+/** Every request that reached the origin (path + query). */
+const originSaw: string[] = [];
+
+beforeAll(async () => {
+  rig = startLlhlsRig({ pathPrefix: "/hls", onRequest: (u) => originSaw.push(u.pathname + u.search) });
+  rig.startInput();
+  cdn = await startCdn({ media: [{ id: "media-1", port: Number(new URL(rig.url).port) }] });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && (rig.stream.rendition("hi")?.lastCompleteMsn() ?? -1) < 2)
+    await Bun.sleep(100);
+}, 40_000);
+
+afterAll(async () => {
+  await cdn?.stop();
+  await rig?.stop();
+}, 30_000);
+
+const variant = () => `${cdn.edge}/hls/media-1/${PUBLIC_ID}/hi/index.m3u8`;
+
+/** The part after the last EXT-X-PART of a playlist, as (msn, index), and the preload hint's URI. */
+function nextPart(text: string): { msn: number; part: number; hint: string } {
+  let msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
+  let index = 0;
+  let last = { msn: 0, index: -1 };
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#EXT-X-PART:")) last = { msn, index: index++ };
+    else if (line.startsWith("#EXTINF:")) {
+      msn += 1;
+      index = 0;
+    }
+  }
+  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1];
+  if (!hint || last.index < 0) throw new Error(`not an LL-HLS playlist:\n${text}`);
+  return { msn: last.msn, part: last.index + 1, hint };
+}
+
+test("a blocking reload through the edge waits for its part, is keyed by its query, then is a cache hit", async () => {
+  const now = await (await fetch(`${variant()}?_HLS_msn=0`)).text(); // msn 0 exists: answered at once, fresh
+  const next = nextPart(now);
+  const url = `${variant()}?_HLS_msn=${next.msn}&_HLS_part=${next.part}`;
+  const t0 = performance.now();
+  const res = await fetch(url);
+  const held = performance.now() - t0;
+  const body = await res.text();
+  expect(res.status).toBe(200);
+  // The answer names the part it waited for (the old hint is now a listed part) and came when it existed.
+  expect(body).toContain(`URI="${next.hint}"`);
+  expect(body.split("\n").some((l) => l.startsWith("#EXT-X-PART:") && l.includes(next.hint))).toBe(true);
+  expect(held).toBeLessThan(3000);
+  expect(originSaw).toContain(`/hls/${PUBLIC_ID}/hi/index.m3u8?_HLS_msn=${next.msn}&_HLS_part=${next.part}`);
+  const again = await fetch(url);
+  expect(again.headers.get("x-cache-status")).toBe("HIT");
+  expect(await again.text()).toBe(body);
+  // Another query is another playlist (the key includes it), never the cached one above.
+  const skip = await fetch(`${url}&_HLS_skip=YES`);
+  expect(skip.headers.get("x-cache-status")).toBe("MISS");
+  expect(skip.status).toBe(200);
+  await skip.text();
+  expect(originSaw).toContain(
+    `/hls/${PUBLIC_ID}/hi/index.m3u8?_HLS_msn=${next.msn}&_HLS_part=${next.part}&_HLS_skip=YES`,
+  );
+}, 30_000);
+
+test("the preload-hinted part is passed through, held until complete, then immutable and cached", async () => {
+  const next = nextPart(await (await fetch(`${variant()}?_HLS_msn=0`)).text());
+  const partUrl = `${cdn.edge}/hls/media-1/${PUBLIC_ID}/hi/${next.hint}`;
+  // Three viewers ask for the hinted part before it exists: all get it whole.
+  const got = await Promise.all([0, 1, 2].map(() => fetch(partUrl)));
+  const bodies = await Promise.all(got.map(async (r) => new Uint8Array(await r.arrayBuffer())));
+  for (const r of got) expect(r.status).toBe(200);
+  expect(bodies[0]?.length ?? 0).toBeGreaterThan(100);
+  for (const b of bodies) expect(Bun.hash(b)).toBe(Bun.hash(bodies[0] ?? new Uint8Array()));
+  expect(got[0]?.headers.get("cache-control")).toContain("immutable");
+  const later = await fetch(partUrl);
+  expect(later.headers.get("x-cache-status")).toBe("HIT");
+  await later.arrayBuffer();
+  expect(originSaw.filter((p) => p.endsWith(`/${next.hint}`)).length).toBeLessThanOrEqual(3);
+}, 30_000);
+
+test("hls.js in low-latency mode plays through the edge, loading parts from it, under 2.5 s behind", async () => {
+  const r = await view(`${cdn.edge}/hls/media-1/${PUBLIC_ID}/master.m3u8`, { lowLatency: true, seconds: 12 });
+  expect(r.errors.filter((e) => e.endsWith(":fatal"))).toEqual([]);
+  expect(r.firstFrameMs).not.toBeNull();
+  expect(r.played).toBeGreaterThan(9);
+  // hls.js loaded parts (not only whole segments), and from the edge's host.
+  expect(r.partsLoaded).toBeGreaterThan(20);
+  expect(r.lastPartUrl ?? "").toStartWith(`${cdn.edge}/hls/media-1/`);
+  expect(r.latencies.length).toBeGreaterThan(8);
+  const p95 = percentile(r.latencies, 95);
+  console.log(
+    `through the edge: latency p50 ${percentile(r.latencies, 50)} ms p95 ${p95} ms, first frame ${Math.round(r.firstFrameMs ?? 0)} ms, ${r.partsLoaded} parts`,
+  );
+  expect(p95).toBeLessThan(2500);
+  // The edge's own log agrees: parts and blocking reloads were served by it (flushed every second).
+  await Bun.sleep(1500);
+  const log = readFileSync(join(cdn.dir, "edge", "logs", "access.log"), "utf8").split("\n");
+  expect(log.filter((l) => / 200 /.test(l) && l.includes("/part-")).length).toBeGreaterThan(20);
+  expect(log.filter((l) => / 200 /.test(l) && l.includes("_HLS_msn=")).length).toBeGreaterThan(20);
+}, 60_000);

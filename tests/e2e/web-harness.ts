@@ -1,0 +1,113 @@
+/**
+ * The whole platform for the web e2e suites: manager, chat, media and web started in this process
+ * through each app's exported start(), on free ports, over one fresh Postgres schema (as scripts/start.ts
+ * does in embedded mode). Every log line is kept so a suite can check no stream key was ever logged.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "@hearth/db";
+import type { AppStartOptions, Logger, RunningApp } from "@hearth/server-kit";
+import { freePort, waitFor } from "./support/ports.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export interface WebPlatform {
+  webUrl: string;
+  managerUrl: string;
+  mediaUrl: string;
+  /** Log lines of every app, by app name. */
+  logs: Record<string, string[]>;
+  stop(): Promise<void>;
+}
+
+function capturing(lines: string[], base: Record<string, unknown> = {}): Logger {
+  const write = (level: string, msg: string, fields?: Record<string, unknown>) =>
+    lines.push(JSON.stringify({ level, msg, ...base, ...fields }));
+  return {
+    info: (m, f) => write("info", m, f),
+    warn: (m, f) => write("warn", m, f),
+    error: (m, f) => write("error", m, f),
+    child: (f) => capturing(lines, { ...base, ...f }),
+  };
+}
+
+type Start = (o: AppStartOptions) => Promise<RunningApp>;
+async function load(app: string): Promise<Start> {
+  const mod = (await import(join(ROOT, "apps", app, "src", "main.ts"))) as { start: Start };
+  return mod.start;
+}
+
+/** Starts the four apps (manager first, web last, like the launcher); stop() undoes all of it. */
+export async function startWebPlatform(): Promise<WebPlatform> {
+  const db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
+  await db.migrate();
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-web-e2e-"));
+  const p = { web: freePort(), manager: freePort(), chat: freePort(), media: freePort(), rtmp: freePort() };
+  const common = {
+    INTERNAL_TOKEN: `web-e2e-${randomBytes(12).toString("hex")}`,
+    BIND_HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    MANAGER_INTERNAL_URL: `http://127.0.0.1:${p.manager}`,
+    MEDIA_INTERNAL_URL: `http://127.0.0.1:${p.media}`,
+    CHAT_INTERNAL_URL: `http://127.0.0.1:${p.chat}`,
+    WEB_PORT: String(p.web),
+    MANAGER_PORT: String(p.manager),
+    CHAT_PORT: String(p.chat),
+    MEDIA_HTTP_PORT: String(p.media),
+    RTMP_PORT: String(p.rtmp),
+    PUBLIC_WEB_URL: `http://127.0.0.1:${p.web}`,
+    MANAGER_URL: `http://127.0.0.1:${p.manager}`,
+    PUBLIC_CHAT_BASE: `ws://127.0.0.1:${p.chat}`,
+    PUBLIC_RTMP_BASE: `rtmp://127.0.0.1:${p.rtmp}/live`,
+    PUBLIC_HLS_BASE: `http://127.0.0.1:${p.media}/hls`,
+    PUBLIC_WHIP_BASE: `http://127.0.0.1:${p.media}/whip`,
+    // Fastest x264 preset: the machine has 2 shared cores; what is tested is the pages, not quality.
+    X264_PRESET: "ultrafast",
+    COUNTS_POLL_MS: "1000",
+    DIRECTORY_CACHE_MS: "0",
+  };
+  const logs: Record<string, string[]> = {};
+  const apps: RunningApp[] = [];
+  const stop = async () => {
+    for (const app of apps.reverse()) await app.stop().catch(() => {});
+    await db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    for (const name of ["manager", "chat", "media", "web"]) {
+      logs[name] = [];
+      const start = await load(name);
+      apps.push(await start({ env: common, logger: capturing(logs[name] as string[], { svc: name }), db }));
+    }
+    await waitFor(`http://127.0.0.1:${p.manager}/readyz`, 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    webUrl: `http://127.0.0.1:${p.web}`,
+    managerUrl: `http://127.0.0.1:${p.manager}`,
+    mediaUrl: `http://127.0.0.1:${p.media}`,
+    logs,
+    stop,
+  };
+}
+
+/** Polls until `probe` gives a value (not undefined/false), or throws after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    await Bun.sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

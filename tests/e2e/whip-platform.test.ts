@@ -1,0 +1,202 @@
+/**
+ * The whole WebRTC path: a stream created through the real manager; headless Chromium (fake camera
+ * and microphone) publishes over WHIP; the relay feeds the real media node's RTMP ingest; the manager
+ * shows the stream live and the HLS ladder appears, its source rung at the browser's resolution.
+ * Ending the WHIP session (DELETE, or a browser that just disappears) takes the stream offline.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { StartedStream } from "@hearth/contracts";
+import { internalClient } from "@hearth/server-kit";
+import { managerKeyVerifier } from "../../apps/media/src/key-verifier.ts";
+import {
+  bunSpawnFfmpeg,
+  createWhipIngest,
+  managerStreamExists,
+  type WhipIngest,
+} from "../../apps/media/src/whip/index.ts";
+import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
+import { serveWhip } from "../../bench/whip/serve-whip.ts";
+import {
+  capturingLogger,
+  createStream,
+  lookup,
+  type Platform,
+  startPlatform,
+  TOKEN,
+  until,
+} from "./media-harness.ts";
+
+function attrs(line: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g))
+    out[m[1] as string] = (m[2] as string).replaceAll('"', "");
+  return out;
+}
+
+describe("WHIP → media node → HLS ladder, through the real manager", () => {
+  let p: Platform;
+  let ingest: WhipIngest;
+  let http: ReturnType<typeof serveWhip>;
+  let browser: ChromiumPublisher;
+  let stream: StartedStream;
+  const whipLog = capturingLogger();
+
+  beforeAll(async () => {
+    p = await startPlatform();
+    const manager = internalClient({ service: "manager", baseUrl: p.managerUrl, token: TOKEN });
+    const verifier = managerKeyVerifier(manager);
+    // Wired as the media node's main.ts wires it (see apps/media/src/whip/routes.ts WhipDeps).
+    ingest = createWhipIngest({
+      verifyKey: (key) => verifier.verify(key),
+      streamExists: managerStreamExists(manager),
+      isLive: (id) => p.media.registry.isLive(id),
+      rtmpUrl: (key) => `rtmp://127.0.0.1:${p.ports.rtmp}/live/${key}`,
+      spawnFfmpeg: bunSpawnFfmpeg(),
+      logger: whipLog.logger,
+    });
+    http = serveWhip(ingest);
+    browser = await ChromiumPublisher.launch();
+    stream = await createStream(p.managerUrl, "whip e2e");
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await ingest?.stop();
+    http?.stop();
+    await p?.stop();
+  });
+
+  test("start_wrtc_stream hands out this stream's WHIP URL", async () => {
+    const res = await fetch(`${p.managerUrl}/start_wrtc_stream/${stream.publicId}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stream.privateId}` },
+    });
+    expect(res.status).toBe(200);
+    const { whipUrl } = (await res.json()) as { whipUrl: string };
+    expect(whipUrl).toEndWith(`/whip/${stream.publicId}`);
+  });
+
+  test("a Chromium WHIP publish goes live with the ladder, source rung at the browser's resolution", async () => {
+    const t0 = Date.now();
+    const result = await browser.publish({
+      whipUrl: `${http.url}/${stream.publicId}`,
+      key: stream.privateId,
+      width: 1280,
+      height: 720,
+    });
+    expect(result.status, result.body).toBe(201);
+    await until(
+      "manager shows live",
+      30_000,
+      async () => (await lookup(p.managerUrl, stream.publicId)).live,
+      200,
+    );
+    const infs = await until(
+      "the master playlist with every rung",
+      30_000,
+      async () => {
+        const res = await fetch(`${p.mediaUrl}/hls/${stream.publicId}/master.m3u8`);
+        if (res.status !== 200) return undefined;
+        const lines = (await res.text()).split("\n").filter((l) => l.startsWith("#EXT-X-STREAM-INF:"));
+        return lines.length >= 2 ? lines.map(attrs) : undefined;
+      },
+      200,
+    );
+    const sourcePlaylistAt = Date.now();
+    const sent = await browser.outboundVideo();
+    expect(sent?.codec).toBe("video/H264");
+    expect(infs[0]?.NAME).toBe("source");
+    expect(infs[0]?.RESOLUTION).toBe(`${sent?.frameWidth}x${sent?.frameHeight}`);
+    expect(infs[0]?.RESOLUTION).toBe("1280x720");
+    expect(infs.map((a) => a.NAME)).toContain("360p");
+    for (const a of infs) expect(a.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
+    console.log(`whip e2e: WHIP POST → master playlist with the ladder in ${sourcePlaylistAt - t0} ms`);
+
+    const variant = await fetch(`${p.mediaUrl}/hls/${stream.publicId}/source/index.m3u8`);
+    expect(variant.status).toBe(200);
+    // A segment URI: MPEG-TS (standard mode) or CMAF (LL-HLS, the default).
+    expect(await variant.text()).toMatch(/\n[^#\n][^\n]*\.(ts|m4s)\n/);
+  }, 90_000);
+
+  test("a second publisher on the live stream is 409; DELETE takes the stream offline", async () => {
+    const other = await fetch(`${http.url}/${stream.publicId}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stream.privateId}`, "content-type": "application/sdp" },
+      body: "v=0\r\n",
+    });
+    expect(other.status).toBe(409);
+    expect(ingest.publishing(stream.publicId)).toBe(true);
+
+    expect(await browser.unpublish()).toBe(200);
+    const t0 = Date.now();
+    await until(
+      "manager shows offline",
+      15_000,
+      async () => !(await lookup(p.managerUrl, stream.publicId)).live,
+      100,
+    );
+    console.log(`whip e2e: DELETE → offline in ${Date.now() - t0} ms`);
+  }, 30_000);
+
+  test("a browser that vanishes without DELETE: the session ends and the stream goes offline", async () => {
+    const result = await browser.publish({
+      whipUrl: `${http.url}/${stream.publicId}`,
+      key: stream.privateId,
+      width: 640,
+      height: 480,
+    });
+    expect(result.status, result.body).toBe(201);
+    await until(
+      "manager shows live",
+      30_000,
+      async () => (await lookup(p.managerUrl, stream.publicId)).live,
+      200,
+    );
+    await browser.vanish();
+    const t0 = Date.now();
+    await until("the WHIP session to end", 20_000, () => !ingest.publishing(stream.publicId), 100);
+    await until(
+      "manager shows offline",
+      10_000,
+      async () => !(await lookup(p.managerUrl, stream.publicId)).live,
+      100,
+    );
+    console.log(`whip e2e: browser gone → offline in ${Date.now() - t0} ms`);
+  }, 90_000);
+
+  test("stop_stream while publishing over WHIP: the relay is kicked and the session ends for good", async () => {
+    const result = await browser.publish({
+      whipUrl: `${http.url}/${stream.publicId}`,
+      key: stream.privateId,
+      width: 640,
+      height: 480,
+    });
+    expect(result.status, result.body).toBe(201);
+    await until(
+      "manager shows live",
+      30_000,
+      async () => (await lookup(p.managerUrl, stream.publicId)).live,
+      200,
+    );
+    const stop = await fetch(`${p.managerUrl}/stop_stream/${stream.publicId}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stream.privateId}` },
+    });
+    expect(stop.status).toBe(204);
+    // The node drops the RTMP publisher; the relay's restart check finds the key ended and gives up.
+    await until("the WHIP session to end", 15_000, () => !ingest.publishing(stream.publicId), 100);
+    const again = await browser.publish({
+      whipUrl: `${http.url}/${stream.publicId}`,
+      key: stream.privateId,
+      width: 640,
+      height: 480,
+    });
+    expect(again.status).toBe(401);
+  }, 60_000);
+
+  test("the stream key never appears in a log line", () => {
+    const all = [...p.logLines, ...whipLog.lines].join("\n");
+    expect(whipLog.lines.length).toBeGreaterThan(0);
+    expect(all).not.toContain(stream.privateId);
+  });
+});
