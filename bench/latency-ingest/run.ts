@@ -1,7 +1,8 @@
 /**
  * Ingest latency: from a frame being published over RTMP to the segment holding it being listed in
  * its variant playlist. A real-time ffmpeg publisher (720p30, 1 s GOP) feeds the real media pipeline
- * (RTMP ingest → one-decode ladder → HLS); playlists are polled every 10 ms from disk.
+ * (RTMP ingest → one-decode ladder → CMAF → Hearth's packager); the packagers' complete segments (what
+ * the playlists list) are polled every 10 ms.
  * For segment n starting at media time s_n (sum of the EXTINF before it) and listed at wall time L_n,
  * the first frame in it was published at T0 + s_n, so its latency is L_n - T0 - s_n; the target is
  * segment length + 150 ms. Run: bun bench/latency-ingest/run.ts   (BENCH_SECONDS=20 by default)
@@ -10,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_LADDER } from "../../apps/media/src/env.ts";
-import { parseVariantPlaylist } from "../../apps/media/src/master-playlist.ts";
+import { LlhlsRegistry } from "../../apps/media/src/llhls/llhls-stream.ts";
 import { startRtmpIngest } from "../../apps/media/src/rtmp-ingest.ts";
 import { rtmpPublishHandler } from "../../apps/media/src/rtmp-publish.ts";
 import { StreamRegistry } from "../../apps/media/src/stream-registry.ts";
@@ -26,11 +27,14 @@ const hlsDir = mkdtempSync(join(tmpdir(), "hearth-bench-latency-"));
 const logger = createLogger({ svc: "bench" }, { silent: true });
 
 let publishedAt = 0;
+const llhls = new LlhlsRegistry();
 const registry = new StreamRegistry({
   hlsDir,
+  llhls,
   ladder: DEFAULT_LADDER,
   segmentSeconds: SEGMENT,
-  listSize: 6,
+  partSeconds: 0.2,
+  listSize: 12,
   preset: PRESET,
   ffmpegPath: "ffmpeg",
   ffprobePath: "ffprobe",
@@ -67,11 +71,9 @@ const deadline = performance.now() + (SECONDS + 2) * 1000;
 while (performance.now() < deadline) {
   const now = performance.now();
   for (const [i, rung] of rungs.entries()) {
-    const file = Bun.file(join(hlsDir, PUBLIC_ID, rung, "index.m3u8"));
-    if (!(await file.exists())) continue;
-    const { segments } = parseVariantPlaylist(await file.text().catch(() => ""));
-    for (const s of segments) {
-      if (!seen[i]?.has(s.sequence)) seen[i]?.set(s.sequence, { listedAt: now, duration: s.duration });
+    for (const s of llhls.get(PUBLIC_ID)?.rendition(rung)?.segments ?? []) {
+      // A segment is listed (EXTINF + URI) once it is complete.
+      if (s.bytes && !seen[i]?.has(s.msn)) seen[i]?.set(s.msn, { listedAt: now, duration: s.duration });
     }
   }
   await Bun.sleep(10);

@@ -1,6 +1,6 @@
 /**
- * The baseline: ffmpeg's own HLS muxer (MPEG-TS segments, program date-time), the way Hearth's media
- * node packages today, served from a temp directory by a tiny static server.
+ * The baseline: ffmpeg's own HLS muxer (MPEG-TS segments, program date-time), as Hearth's media node
+ * packaged before its own CMAF packager (bench only), served from a temp directory by a tiny static server.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

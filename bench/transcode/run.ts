@@ -89,15 +89,16 @@ async function measure(label: string, commands: string[][]): Promise<number> {
 
 function ladderArgs(rungs: PlannedRung[], preset: string, out: string): string[] {
   mkdirSync(out, { recursive: true });
-  return buildTranscodeArgs({
+  const args = buildTranscodeArgs({
     input: { kind: "flv-pipe" },
     rungs,
-    outDir: out,
     segmentSeconds: 1,
-    listSize: 6,
+    partSeconds: 0.2,
+    frameRate: 30,
     preset,
-    sessionTag: "b",
   });
+  // The node pipes rung i's CMAF to descriptor 3 + i for its packager; here each goes to a file instead.
+  return args.map((a) => (/^pipe:([3-9]|\d\d)$/.test(a) ? join(out, `rung-${a.slice(5)}.mp4`) : a));
 }
 
 /** The naive shape: one process per rung, each decoding (and, for scaled rungs, scaling) on its own. */

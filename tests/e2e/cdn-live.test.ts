@@ -49,7 +49,7 @@ test("create through /api/, publish over RTMP, play the ladder through the edge"
     const variantUrl = new URL(variant ?? "", s.hlsUrl).toString();
     const segment = await until("a segment in the variant playlist", 30_000, async () => {
       const text = await (await fetch(variantUrl)).text();
-      return text.split("\n").find((l) => l.endsWith(".ts") || l.endsWith(".m4s"));
+      return text.split("\n").find((l) => l.endsWith(".m4s"));
     });
     const segUrl = new URL(segment, variantUrl).toString();
     expect(segUrl.startsWith(`${edge}/hls/media-1/${s.publicId}/`)).toBe(true);

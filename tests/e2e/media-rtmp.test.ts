@@ -46,21 +46,20 @@ function sequences(playlist: string): number[] {
   return Array.from({ length: count }, (_, i) => seq + i);
 }
 
-/** The segment URIs of a variant playlist: MPEG-TS `.ts` (standard) or CMAF `.m4s` (LL-HLS). */
+/** The (CMAF) segment URIs of a variant playlist. */
 function segmentUris(playlist: string): string[] {
-  return playlist.split("\n").filter((l) => /^[^#].*\.(ts|m4s)$/.test(l));
+  return playlist.split("\n").filter((l) => /^[^#].*\.m4s$/.test(l));
 }
 
 /**
- * A segment as a file ffprobe can read on its own: a `.ts` as served; a CMAF segment prefixed with the
- * init segment of the last EXT-X-MAP before it (fMP4 media segments carry no codec configuration).
+ * A segment as a file ffprobe can read on its own: the CMAF segment prefixed with the init segment of the
+ * last EXT-X-MAP before it (fMP4 media segments carry no codec configuration).
  */
 async function decodableSegment(publicId: string, rung: string, playlist: string, seg: string) {
   const res = await hls(`${publicId}/${rung}/${seg}`);
   expect(res.status).toBe(200);
   expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
   const body = new Uint8Array(await res.arrayBuffer());
-  if (seg.endsWith(".ts")) return body;
   const lines = playlist.split("\n");
   const map = lines
     .slice(0, lines.indexOf(seg))

@@ -12,12 +12,28 @@ import { feedFragments, SYNTHETIC_INIT } from "./llhls/test-feed.ts";
 const dir = mkdtempSync(join(tmpdir(), "hearth-media-app-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ID = "abcDEF123_-x";
-mkdirSync(join(dir, ID, "720p"), { recursive: true });
-writeFileSync(join(dir, ID, "master.m3u8"), "#EXTM3U\n");
-writeFileSync(join(dir, ID, "720p", "index.m3u8"), "#EXTM3U\n");
-writeFileSync(join(dir, ID, "720p", "seg_abc_7.ts"), new Uint8Array(188));
+// On disk: only what the node writes there (the preview), plus files it must never serve.
+mkdirSync(join(dir, ID), { recursive: true });
 writeFileSync(join(dir, ID, "thumb.jpg"), new Uint8Array([0xff, 0xd8]));
 writeFileSync(join(dir, "secret.txt"), "nope");
+const OTHER = "notPackaged01";
+mkdirSync(join(dir, OTHER, "720p"), { recursive: true });
+writeFileSync(join(dir, OTHER, "master.m3u8"), "#EXTM3U\n");
+writeFileSync(join(dir, OTHER, "720p", "seg_abc_7.ts"), new Uint8Array(188));
+
+// In memory: the packager of one live stream with a 720p rung, 12 parts of 0.2 s in.
+const llhls = new LlhlsRegistry();
+const stream = new LlhlsStream(ID, "tag1", [{ name: "720p", width: 1280, height: 720, bandwidth: 1 }], {
+  targetDuration: 1,
+  partTarget: 0.2,
+  windowSegments: 12,
+  partSegments: 2,
+});
+const packager = stream.rendition("720p");
+packager?.beginInput(SYNTHETIC_INIT);
+if (packager) feedFragments(packager, 12);
+stream.measuredMaster = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=7,AVERAGE-BANDWIDTH=5\n720p/index.m3u8\n";
+llhls.add(stream);
 
 const TOKEN = "internal-token-0123456789";
 const removed: string[] = [];
@@ -32,6 +48,7 @@ const app = createApp({
       removed.push(publicId);
     },
   },
+  llhls,
   hlsDir: dir,
   internalToken: TOKEN,
   logger: createLogger({}, { silent: true }),
@@ -41,34 +58,48 @@ const app = createApp({
 });
 const req = (path: string, init?: RequestInit) => app.request(`http://localhost${path}`, init);
 
-describe("HLS origin", () => {
-  test("playlists: HLS content type, 1 s cache, CORS for any origin", async () => {
-    const res = await req(`/hls/${ID}/master.m3u8`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=1");
-    expect(res.headers.get("access-control-allow-origin")).toBe("*");
-    expect((await req(`/hls/${ID}/720p/index.m3u8`)).status).toBe(200);
+describe("HLS origin: the packager's memory, thumb.jpg from disk", () => {
+  test("master (measured) and variant playlists: HLS content type, 1 s cache, CORS for any origin", async () => {
+    const master = await req(`/hls/${ID}/master.m3u8`);
+    expect(master.status).toBe(200);
+    expect(master.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
+    expect(master.headers.get("cache-control")).toBe("public, max-age=1");
+    expect(master.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await master.text()).toContain("AVERAGE-BANDWIDTH=5");
+    const variant = await req(`/hls/${ID}/720p/index.m3u8`);
+    expect(variant.headers.get("cache-control")).toBe("public, max-age=1");
+    const text = await variant.text();
+    expect(text).toContain("#EXT-X-PART-INF:PART-TARGET=0.20000");
+    expect(text).toContain("seg-tag1-0.m4s");
   });
 
-  test("segments are immutable MPEG-TS; the thumbnail is a JPEG", async () => {
-    const seg = await req(`/hls/${ID}/720p/seg_abc_7.ts`);
-    expect(seg.headers.get("content-type")).toBe("video/mp2t");
+  test("segments are immutable CMAF; the thumbnail is a JPEG from disk", async () => {
+    const seg = await req(`/hls/${ID}/720p/seg-tag1-0.m4s`);
+    expect(seg.status).toBe(200);
+    expect(seg.headers.get("content-type")).toBe("video/mp4");
     expect(seg.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-    expect((await seg.arrayBuffer()).byteLength).toBe(188);
+    const bytes = packager?.segment(0)?.bytes ?? new Uint8Array(0);
+    expect(Buffer.from(await seg.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
     const thumb = await req(`/hls/${ID}/thumb.jpg`);
+    expect(thumb.status).toBe(200);
     expect(thumb.headers.get("content-type")).toBe("image/jpeg");
+    expect(thumb.headers.get("cache-control")).toBe("public, max-age=5");
   });
 
-  test("missing files and odd names are 404 with no-store", async () => {
+  test("missing objects, odd names and files on disk the packager does not know are 404 with no-store", async () => {
     for (const path of [
-      `/hls/${ID}/720p/seg_abc_8.ts`,
+      `/hls/${ID}/720p/seg-tag1-99.m4s`,
+      `/hls/${ID}/240p/index.m3u8`,
+      "/hls/zzzzzzzzzzzz/master.m3u8",
+      `/hls/${OTHER}/master.m3u8`,
+      `/hls/${OTHER}/720p/seg_abc_7.ts`,
       `/hls/${ID}/../secret.txt`,
       `/hls/${ID}/%2e%2e/secret.txt`,
       "/hls/secret.txt",
       `/hls/${ID}/720p/index.m3u8.tmp`,
       `/hls/${ID}/720p/../../secret.txt`,
       `/hls/short/master.m3u8`,
+      `/hls/${OTHER}/thumb.jpg`,
     ]) {
       const res = await req(path);
       expect(res.status, path).toBe(404);
@@ -145,57 +176,7 @@ test("env: defaults, HLS_DIR under DATA_DIR, ladder JSON validated", () => {
       HLS_LADDER: '{"rungs":[{"name":"source","height":540,"videoKbps":1800}]}',
     }),
   ).toThrow();
-  expect([env.HLS_MODE, env.HLS_PART_SECONDS]).toEqual(["llhls", 0.2]);
-  expect(parseEnv({ INTERNAL_TOKEN: TOKEN, HLS_MODE: "standard" }).HLS_MODE).toBe("standard");
-  expect(() => parseEnv({ INTERNAL_TOKEN: TOKEN, HLS_MODE: "dash" })).toThrow();
-});
-
-describe("LL-HLS mode: the packager's routes in front of the disk origin", () => {
-  const llhls = new LlhlsRegistry();
-  const stream = new LlhlsStream(ID, "tag1", [{ name: "720p", width: 1280, height: 720, bandwidth: 1 }], {
-    targetDuration: 1,
-    partTarget: 0.2,
-    windowSegments: 12,
-    partSegments: 2,
-  });
-  const p = stream.rendition("720p");
-  p?.beginInput(SYNTHETIC_INIT);
-  if (p) feedFragments(p, 12);
-  stream.measuredMaster = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=7,AVERAGE-BANDWIDTH=5\n720p/index.m3u8\n";
-  llhls.add(stream);
-  const ll = createApp({
-    registry: {
-      status: (publicId) => ({ publicId, live: false, rungs: [], input: null, transcoder: null }),
-      metrics: () => ({ streams: [], restartsEnded: 0 }),
-      remove: async () => {},
-    },
-    llhls,
-    hlsDir: dir,
-    internalToken: TOKEN,
-    logger: createLogger({}, { silent: true }),
-    publicRtmpBase: "rtmp://x/live",
-    publicHlsBase: "https://cdn.example/hls",
-    publicWhipBase: "https://x/whip",
-  });
-  const get = (path: string) => ll.request(`http://localhost${path}`);
-
-  test("master (measured) and variant come from memory; thumb.jpg still from disk", async () => {
-    const master = await get(`/hls/${ID}/master.m3u8`);
-    expect(await master.text()).toContain("AVERAGE-BANDWIDTH=5");
-    expect(master.headers.get("cache-control")).toBe("public, max-age=1");
-    const variant = await (await get(`/hls/${ID}/720p/index.m3u8`)).text();
-    expect(variant).toContain("#EXT-X-PART-INF:PART-TARGET=0.20000");
-    expect(variant).toContain("seg-tag1-0.m4s");
-    expect(variant).not.toContain("seg_abc_7.ts");
-    const seg = await get(`/hls/${ID}/720p/seg-tag1-0.m4s`);
-    expect(seg.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-    const thumb = await get(`/hls/${ID}/thumb.jpg`);
-    expect(thumb.status).toBe(200);
-    expect(thumb.headers.get("content-type")).toBe("image/jpeg");
-  });
-
-  test("a stream the packager does not know is 404", async () => {
-    expect((await get("/hls/zzzzzzzzzzzz/master.m3u8")).status).toBe(404);
-    expect((await get(`/hls/${ID}/240p/index.m3u8`)).status).toBe(404);
-  });
+  expect([env.SEGMENT_SECONDS, env.HLS_PART_SECONDS, env.HLS_LIST_SIZE]).toEqual([1, 0.2, 12]);
+  expect(parseEnv({ INTERNAL_TOKEN: TOKEN, SEGMENT_SECONDS: "2" }).SEGMENT_SECONDS).toBe(2);
+  expect(() => parseEnv({ INTERNAL_TOKEN: TOKEN, HLS_LIST_SIZE: "3" })).toThrow();
 });

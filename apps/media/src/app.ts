@@ -8,21 +8,22 @@ import {
   requestId,
 } from "@hearth/server-kit";
 import { Hono } from "hono";
-import { hlsOrigin } from "./hls-origin.ts";
 import { type LlhlsLookup, llhlsRoutes } from "./llhls/llhls-routes.ts";
 import { renderMetrics } from "./metrics.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
+import { thumbnailOrigin } from "./thumbnail-origin.ts";
 
 export interface MediaAppDeps {
   registry: Pick<StreamRegistry, "status" | "metrics" | "remove">;
+  /** Playlists, parts and segments: the packagers' memory, the only place HLS is served from. */
+  llhls: LlhlsLookup;
+  /** Where each stream's thumb.jpg is. */
   hlsDir: string;
   internalToken: string;
   logger: Logger;
   publicRtmpBase: string;
   publicHlsBase: string;
   publicWhipBase: string;
-  /** LL-HLS mode: playlists, parts and segments from the packagers' memory (thumb.jpg stays on disk). */
-  llhls?: LlhlsLookup;
   /** The WHIP ingest's routes, mounted at /whip when present. */
   whip?: Hono;
 }
@@ -44,9 +45,9 @@ export function createApp(deps: MediaAppDeps): Hono {
   app.get("/metrics", (c) =>
     c.body(renderMetrics(deps.registry.metrics()), 200, { "Content-Type": "text/plain; version=0.0.4" }),
   );
-  // Mounted first: master and variant URLs are the same shapes as the disk origin's.
-  if (deps.llhls) app.route("/hls", llhlsRoutes(deps.llhls));
-  app.route("/hls", hlsOrigin(deps.hlsDir));
+  // The packager answers every playlist, part and segment; thumb.jpg (and any other path) goes on to the disk.
+  app.route("/hls", llhlsRoutes(deps.llhls));
+  app.route("/hls", thumbnailOrigin(deps.hlsDir));
   app.get("/streams/:publicId/status", (c) => {
     c.header("Cache-Control", "no-store");
     c.header("Access-Control-Allow-Origin", "*");

@@ -33,7 +33,10 @@ export const MediaEnv = z
     RTMP_PORT: Port.default(1935),
     BIND_HOST: z.string().default("0.0.0.0"),
     DATA_DIR: z.string().default("./data"),
-    /** Where HLS output is written; defaults to DATA_DIR/hls. */
+    /**
+     * Where each stream's preview (`<publicId>/thumb.jpg`) is written; defaults to DATA_DIR/hls. Playlists,
+     * parts and segments are held in memory by Hearth's packager, never written here.
+     */
     HLS_DIR: z.string().optional(),
     INTERNAL_TOKEN: z.string().min(16, "INTERNAL_TOKEN must be at least 16 characters"),
     MANAGER_INTERNAL_URL: z.string().url().default("http://127.0.0.1:8081"),
@@ -43,22 +46,20 @@ export const MediaEnv = z
     PUBLIC_WHIP_BASE: z.string().url().default("http://localhost:8083/whip"),
     /** The ABR ladder as JSON (see LadderConfig in @hearth/contracts); the default ladder when unset. */
     HLS_LADDER: LadderJson.optional(),
-    /** Segment length = keyframe interval, in seconds. */
+    /** Segment length = keyframe interval, in seconds (EXT-X-TARGETDURATION). */
     SEGMENT_SECONDS: z.coerce.number().int().min(1).max(10).default(1),
-    /**
-     * "llhls": ffmpeg writes CMAF to pipes and Hearth's own packager serves LL-HLS (parts, blocking reload)
-     * from memory; "standard": ffmpeg's HLS muxer writes MPEG-TS segments and playlists to HLS_DIR.
-     */
-    HLS_MODE: z.enum(["llhls", "standard"]).default("llhls"),
     /** LL-HLS part length, seconds (rounded to whole frames). */
     HLS_PART_SECONDS: z.coerce.number().min(0.1).max(1).default(0.2),
-    /** How many segments a live variant playlist lists. */
-    HLS_LIST_SIZE: z.coerce.number().int().min(3).max(60).default(6),
+    /**
+     * How many complete segments a variant playlist lists (and the packager keeps in memory). At least 4:
+     * a live playlist must keep three target durations after a segment is removed (RFC 8216 6.2.2).
+     */
+    HLS_LIST_SIZE: z.coerce.number().int().min(4).max(60).default(12),
     /** x264 preset for the scaled rungs (see bench/transcode for the CPU cost of each). */
     X264_PRESET: z
       .enum(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"])
       .default("veryfast"),
-    /** How long an ended stream's segments stay on disk before they are removed. */
+    /** How long an ended stream's playlists, segments (memory) and thumb.jpg (disk) stay served before removal. */
     HLS_RETENTION_SECONDS: z.coerce.number().int().min(0).default(60),
     /**
      * Scale-out: a node id makes this node register with the manager (heartbeat every 2 s) and name

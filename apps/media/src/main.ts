@@ -1,6 +1,4 @@
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { PublicId } from "@hearth/contracts";
+import { mkdir } from "node:fs/promises";
 import {
   type AppStartOptions,
   createLogger,
@@ -13,6 +11,7 @@ import { parseEnv } from "./env.ts";
 import { type KeyVerifier, managerKeyVerifier } from "./key-verifier.ts";
 import { LlhlsRegistry } from "./llhls/llhls-stream.ts";
 import { nodeHeartbeat } from "./node-heartbeat.ts";
+import { removeLeftovers } from "./retention.ts";
 import { startRtmpIngest } from "./rtmp-ingest.ts";
 import { rtmpPublishHandler } from "./rtmp-publish.ts";
 import { managerStateReporter, type StateReporter } from "./state-reporter.ts";
@@ -37,28 +36,19 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
   const env = parseEnv(o.env);
   const logger = o.logger;
   await mkdir(env.HLS_DIR, { recursive: true });
-  // Whatever is left from a previous run belongs to sessions that ended when that process died. Only
-  // directories shaped like ours go: a mistyped HLS_DIR must not cost anyone their files.
-  for (const entry of await readdir(env.HLS_DIR)) {
-    const dir = join(env.HLS_DIR, entry);
-    const ours =
-      PublicId.safeParse(entry).success &&
-      ((await Bun.file(join(dir, "master.m3u8")).exists()) ||
-        (await stat(join(dir, "source")).catch(() => null)));
-    if (ours) await rm(dir, { recursive: true, force: true });
-  }
+  // Whatever is left from a previous run belongs to sessions that ended when that process died.
+  await removeLeftovers(env.HLS_DIR);
 
   const manager = internalClient({
     service: "manager",
     baseUrl: env.MANAGER_INTERNAL_URL,
     token: env.INTERNAL_TOKEN,
   });
-  // LL-HLS: every live (and recently ended) stream's packagers, shared by the pipeline and the routes.
-  const llhls = env.HLS_MODE === "llhls" ? new LlhlsRegistry() : undefined;
+  // Every live (and recently ended) stream's packagers, shared by the pipeline and the routes.
+  const llhls = new LlhlsRegistry();
   const registry = new StreamRegistry({
-    mode: env.HLS_MODE,
+    llhls,
     partSeconds: env.HLS_PART_SECONDS,
-    ...(llhls ? { llhls } : {}),
     hlsDir: env.HLS_DIR,
     ladder: env.HLS_LADDER,
     segmentSeconds: env.SEGMENT_SECONDS,
@@ -99,7 +89,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
       },
     },
     whip: whip.routes,
-    ...(llhls ? { llhls } : {}),
+    llhls,
     hlsDir: env.HLS_DIR,
     internalToken: env.INTERNAL_TOKEN,
     logger,

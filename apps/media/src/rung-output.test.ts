@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CmafBoxReader } from "./llhls/box-reader.ts";
 import { RenditionPackager } from "./llhls/rendition-packager.ts";
-import { PackagerRungOutput } from "./rung-output.ts";
+import { RungOutput } from "./rung-output.ts";
 import { grabThumbnail } from "./thumbnail.ts";
 
 // Real ffmpeg output: 2 s of 160x90 H.264 (keyframe every 1 s) + AAC, CMAF fragments of 5 frames.
@@ -27,10 +27,10 @@ function packaged(): RenditionPackager {
   return p;
 }
 
-describe("PackagerRungOutput (LL-HLS mode's view of a rung)", () => {
+describe("RungOutput (the live stream's view of a rung's packager)", () => {
   test("bitrate from segment sizes and durations; format from ffprobe of init + segment, CODECS from the init", async () => {
     const p = packaged();
-    const out = new PackagerRungOutput(p, "ffprobe");
+    const out = new RungOutput(p, "ffprobe");
     await out.update();
     const segs = p.segments.filter((s) => s.bytes);
     expect(segs).toHaveLength(2);
@@ -48,15 +48,15 @@ describe("PackagerRungOutput (LL-HLS mode's view of a rung)", () => {
 
   test("the newest segment decodes on its own into a preview image; end() ends the playlist", async () => {
     const p = packaged();
-    const out = new PackagerRungOutput(p, "ffprobe");
+    const out = new RungOutput(p, "ffprobe");
     const seg = out.newestSegment();
-    if (!seg || !("bytes" in seg)) throw new Error("expected bytes");
+    if (!seg) throw new Error("expected a segment");
     const grab = grabThumbnail("ffmpeg", seg, dir, 160);
     expect(await grab.done).toBe(true);
     const jpeg = readFileSync(join(dir, "thumb.jpg"));
     expect([jpeg[0], jpeg[1]]).toEqual([0xff, 0xd8]);
     expect(p.ended).toBe(false);
-    await out.end();
+    out.end();
     expect(p.ended).toBe(true);
   });
 });

@@ -1,7 +1,6 @@
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import type { MediaStreamStatus } from "@hearth/contracts";
 import { type IngestFeed, LiveStream, type LiveStreamConfig } from "./live-stream.ts";
+import { EndedStreamRetention } from "./retention.ts";
 import type { StateReporter } from "./state-reporter.ts";
 
 /**
@@ -18,6 +17,7 @@ export interface Pipeline {
 
 export interface RegistryConfig extends LiveStreamConfig {
   reporter: StateReporter;
+  /** How long an ended stream's playlists, segments and thumb.jpg stay served. */
   retentionSeconds: number;
   /** How long a new session may take to produce its first segments before it is reported live anyway. */
   playableTimeoutMs?: number;
@@ -34,12 +34,18 @@ export interface StreamMetrics {
 /** Live sessions by public id, retention of ended ones, and live/offline reports to the manager. */
 export class StreamRegistry implements Pipeline {
   private readonly live = new Map<string, LiveStream>();
-  private readonly retention = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly retention: EndedStreamRetention;
   /** Serialises each stream's start/stop and its reports, so "offline" never overtakes "live". */
   private readonly chains = new Map<string, Promise<unknown>>();
   private restartsTotal = 0;
 
-  constructor(private readonly c: RegistryConfig) {}
+  constructor(private readonly c: RegistryConfig) {
+    this.retention = new EndedStreamRetention({
+      seconds: c.retentionSeconds,
+      hlsDir: c.hlsDir,
+      llhls: c.llhls,
+    });
+  }
 
   private serial<T>(publicId: string, job: () => Promise<T>): Promise<T> {
     const prev = this.chains.get(publicId) ?? Promise.resolve();
@@ -60,9 +66,7 @@ export class StreamRegistry implements Pipeline {
     const stream = new LiveStream(publicId, feed, this.c);
     // Claimed synchronously: a second publisher verified a moment later sees the stream as live.
     this.live.set(publicId, stream);
-    const timer = this.retention.get(publicId);
-    if (timer) clearTimeout(timer);
-    this.retention.delete(publicId);
+    this.retention.cancel(publicId);
     return this.serial(publicId, async () => {
       await stream.start();
       this.c.logger.info("stream publishing", {
@@ -88,7 +92,8 @@ export class StreamRegistry implements Pipeline {
       // The manager hears "offline" at once; ffmpeg may need a moment to flush what it has buffered.
       await Promise.all([stream.stop(), this.c.reporter.report(publicId, false, [])]);
       this.c.logger.info("stream offline", { publicId });
-      this.scheduleRemoval(publicId);
+      // A publisher that came back while ffmpeg was stopping already owns the id: its output must stay.
+      if (!this.live.has(publicId)) void this.retention.schedule(publicId);
     });
   }
 
@@ -98,18 +103,6 @@ export class StreamRegistry implements Pipeline {
     if (!stream) return;
     stream.feedIn.kick();
     await this.publishStopped(publicId);
-  }
-
-  private scheduleRemoval(publicId: string): void {
-    const t = setTimeout(() => {
-      this.retention.delete(publicId);
-      if (this.live.has(publicId)) return;
-      // LL-HLS segments live in memory: the ended stream's packagers go with its files.
-      this.c.llhls?.remove(publicId);
-      void rm(join(this.c.hlsDir, publicId), { recursive: true, force: true });
-    }, this.c.retentionSeconds * 1000);
-    t.unref?.();
-    this.retention.set(publicId, t);
   }
 
   /** Status for one stream; offline streams report `live: false`. */
@@ -145,6 +138,6 @@ export class StreamRegistry implements Pipeline {
         );
       }),
     );
-    for (const t of this.retention.values()) clearTimeout(t);
+    this.retention.clear();
   }
 }

@@ -6,129 +6,13 @@ import { buildTranscodeArgs } from "./transcode-args.ts";
 
 const SRC_720: SourceInfo = { videoCodec: "h264", width: 1280, height: 720, fps: 30, audioCodec: "aac" };
 
-const base = {
-  outDir: "/hls/abcdefgh",
-  segmentSeconds: 1,
-  listSize: 6,
-  preset: "veryfast",
-  sessionTag: "s1",
-};
+const base = { segmentSeconds: 1, partSeconds: 0.2, frameRate: 30, preset: "veryfast" };
 
 describe("buildTranscodeArgs", () => {
-  test("golden: 720p H.264/AAC source over the FLV pipe, default ladder", () => {
+  test("golden: 720p H.264/AAC over the FLV pipe, default ladder: one CMAF output per rung on pipes 3..6", () => {
     const args = buildTranscodeArgs({
       ...base,
       input: { kind: "flv-pipe" },
-      rungs: planLadder(DEFAULT_LADDER, SRC_720),
-    });
-    expect(args).toEqual([
-      "-hide_banner",
-      "-loglevel",
-      "warning",
-      "-nostats",
-      "-progress",
-      "pipe:1",
-      "-stats_period",
-      "1",
-      "-analyzeduration",
-      "200000",
-      "-f",
-      "flv",
-      "-i",
-      "pipe:0",
-      "-filter_complex",
-      "[0:v]split=3[s1][s2][s3];[s1]scale=1280:720[v1];[s2]scale=854:480[v2];[s3]scale=640:360[v3]",
-      "-map",
-      "0:v:0",
-      "-c:v:0",
-      "copy",
-      "-map",
-      "[v1]",
-      "-c:v:1",
-      "libx264",
-      "-b:v:1",
-      "2500k",
-      "-maxrate:v:1",
-      "2500k",
-      "-bufsize:v:1",
-      "5000k",
-      "-map",
-      "[v2]",
-      "-c:v:2",
-      "libx264",
-      "-b:v:2",
-      "1000k",
-      "-maxrate:v:2",
-      "1000k",
-      "-bufsize:v:2",
-      "2000k",
-      "-map",
-      "[v3]",
-      "-c:v:3",
-      "libx264",
-      "-b:v:3",
-      "600k",
-      "-maxrate:v:3",
-      "600k",
-      "-bufsize:v:3",
-      "1200k",
-      "-map",
-      "0:a:0",
-      "-c:a:0",
-      "copy",
-      "-map",
-      "0:a:0",
-      "-c:a:1",
-      "aac",
-      "-b:a:1",
-      "128k",
-      "-map",
-      "0:a:0",
-      "-c:a:2",
-      "aac",
-      "-b:a:2",
-      "128k",
-      "-map",
-      "0:a:0",
-      "-c:a:3",
-      "aac",
-      "-b:a:3",
-      "96k",
-      "-preset",
-      "veryfast",
-      "-tune",
-      "zerolatency",
-      "-pix_fmt",
-      "yuv420p",
-      "-force_key_frames",
-      "expr:gte(t,n_forced*1)",
-      "-sc_threshold",
-      "0",
-      "-max_muxing_queue_size",
-      "1024",
-      "-f",
-      "hls",
-      "-hls_time",
-      "1",
-      "-hls_list_size",
-      "6",
-      "-hls_segment_type",
-      "mpegts",
-      "-hls_flags",
-      "+independent_segments+program_date_time+append_list+delete_segments+temp_file+omit_endlist",
-      "-hls_segment_filename",
-      "/hls/abcdefgh/%v/seg_s1_%d.ts",
-      "-var_stream_map",
-      "v:0,a:0,name:source v:1,a:1,name:720p v:2,a:2,name:480p v:3,a:3,name:360p",
-      "/hls/abcdefgh/%v/index.m3u8",
-    ]);
-  });
-
-  test("golden, llhls mode: one CMAF output per rung on pipes 3..6, no HLS muxer, nothing on disk", () => {
-    const args = buildTranscodeArgs({
-      ...base,
-      input: { kind: "flv-pipe" },
-      output: { kind: "cmaf", frameRate: 30, partSeconds: 0.2 },
       rungs: planLadder(DEFAULT_LADDER, SRC_720),
     });
     // Per-output options: each rung repeats its encoder and muxer flags (ffmpeg applies them per output file).
@@ -159,8 +43,8 @@ describe("buildTranscodeArgs", () => {
       ...encode(2, 1000, 128, 5),
       ...encode(3, 600, 96, 6),
     ]);
-    // ffmpeg's HLS muxer and the disk layout are not used at all in this mode.
-    expect(args.join(" ")).not.toMatch(/-hls_|\/hls\/abcdefgh|-var_stream_map/);
+    // ffmpeg's HLS muxer is never used: Hearth's packager writes every playlist.
+    expect(args.join(" ")).not.toMatch(/-f hls|-hls_|-var_stream_map|\.m3u8/);
   });
 
   test("an RTMP URL input is read directly and stdin is left alone", () => {
@@ -179,14 +63,20 @@ describe("buildTranscodeArgs", () => {
     expect(args).not.toContain("pipe:0");
   });
 
-  test("no audio: no audio maps, video-only variants", () => {
+  test("no audio: no audio maps, still one video-only output per rung", () => {
     const args = buildTranscodeArgs({
       ...base,
       input: { kind: "flv-pipe" },
       rungs: planLadder(DEFAULT_LADDER, { ...SRC_720, audioCodec: null }),
     });
     expect(args).not.toContain("0:a:0");
-    expect(args).toContain("v:0,name:source v:1,name:720p v:2,name:480p v:3,name:360p");
+    expect(args).not.toContain("-c:a");
+    expect(args.filter((a) => a.startsWith("pipe:") && a !== "pipe:0" && a !== "pipe:1")).toEqual([
+      "pipe:3",
+      "pipe:4",
+      "pipe:5",
+      "pipe:6",
+    ]);
   });
 
   test("a 1440p HEVC source: the source rung is re-encoded at 1080p, every rung encoded", () => {
@@ -197,7 +87,7 @@ describe("buildTranscodeArgs", () => {
       fps: 60,
       audioCodec: "opus",
     });
-    const args = buildTranscodeArgs({ ...base, input: { kind: "flv-pipe" }, rungs });
+    const args = buildTranscodeArgs({ ...base, frameRate: 60, input: { kind: "flv-pipe" }, rungs });
     const graph = args[args.indexOf("-filter_complex") + 1];
     expect(graph).toBe(
       "[0:v]split=4[s0][s1][s2][s3];[s0]scale=1920:1080[v0];[s1]scale=1280:720[v1];[s2]scale=854:480[v2];[s3]scale=640:360[v3]",
@@ -225,29 +115,8 @@ describe("planLadder", () => {
 });
 
 describe("thumbnailArgs", () => {
-  test("golden: one frame of a segment, scaled, as a JPEG", () => {
-    expect(thumbnailArgs("/hls/a/source/seg_s1_4.ts", "/hls/a/thumb.tmp.jpg", 640)).toEqual([
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-nostdin",
-      "-i",
-      "/hls/a/source/seg_s1_4.ts",
-      "-frames:v",
-      "1",
-      "-vf",
-      "scale=640:-2",
-      "-q:v",
-      "5",
-      "-f",
-      "image2",
-      "-y",
-      "/hls/a/thumb.tmp.jpg",
-    ]);
-  });
-
-  test("golden, llhls mode: init + segment bytes arrive on stdin", () => {
-    expect(thumbnailArgs("pipe:0", "/hls/a/thumb.tmp.jpg", 640)).toEqual([
+  test("golden: one frame of init + segment bytes on stdin, scaled, as a JPEG", () => {
+    expect(thumbnailArgs("/hls/a/thumb.tmp.jpg", 640)).toEqual([
       ...["-hide_banner", "-loglevel", "error"],
       ...["-i", "pipe:0", "-frames:v", "1", "-vf", "scale=640:-2", "-q:v", "5"],
       ...["-f", "image2", "-y", "/hls/a/thumb.tmp.jpg"],

@@ -22,6 +22,21 @@ test("several processes migrating one Postgres at once: one runs the migrations,
   }
 });
 
+test("a pool of one connection migrates (the migration lock does not take the pool's only connection)", async () => {
+  const schema = `t_${randomBytes(6).toString("hex")}`;
+  const h = await openDatabase({ url: URL, schema, max: 1 });
+  try {
+    await h.migrate();
+    const rows = (await h.db.execute(
+      sql.raw(`select count(*)::int as n from "${schema}"."streams"`),
+    )) as unknown as Array<{ n: number }>;
+    expect(rows[0]?.n).toBe(0);
+  } finally {
+    await h.db.execute(sql.raw(`drop schema "${schema}" cascade`));
+    await h.close();
+  }
+}, 15_000);
+
 test("PGlite in memory migrates and answers", async () => {
   const h = await openDatabase({ dataDir: "memory://" });
   await h.migrate();

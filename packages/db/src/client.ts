@@ -55,9 +55,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       db,
       kind: "postgres",
       async migrate() {
-        // Apps started side by side (manager, chat) migrate at once: a session-level advisory lock on a
-        // reserved connection lets one run the migrations while the others wait, then find nothing to do.
-        const lockConn = await sql.reserve();
+        // Apps started side by side (manager, chat) migrate at once: a session-level advisory lock lets one
+        // run the migrations while the others wait, then find nothing to do. The lock lives on a connection
+        // of its own, outside the pool: reserved from a pool of one (max: 1), it would starve the migration.
+        const lockConn = postgres(options.url as string, { max: 1, onnotice: () => {}, connect_timeout: 3 });
         try {
           await lockConn`select pg_advisory_lock(${MIGRATION_LOCK})`;
           await migratePostgres(drizzlePostgres(sql, { schema }), {
@@ -65,8 +66,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
             ...(pgSchema ? { migrationsSchema: pgSchema } : {}),
           });
         } finally {
+          // Ending the session releases the lock even if the unlock itself cannot be sent.
           await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
-          lockConn.release();
+          await lockConn.end({ timeout: 5 });
         }
       },
       close: () => sql.end({ timeout: 5 }),

@@ -9,6 +9,8 @@ export interface LlhlsVariant {
   width: number;
   height: number;
   frameRate?: number;
+  /** Hearth encodes this rung with a keyframe every segment (not a copied rung): see closeAtTarget. */
+  fixedGop?: boolean;
 }
 
 /** One live stream: a packager per rung, and the master playlist over them. */
@@ -25,7 +27,8 @@ export class LlhlsStream {
     options: PackagerOptions,
   ) {
     if (!/^[a-z0-9]{1,16}$/.test(sessionTag)) throw new Error("session tag must be 1-16 of [a-z0-9]");
-    for (const v of variants) this.packagers.set(v.name, new RenditionPackager(options));
+    for (const v of variants)
+      this.packagers.set(v.name, new RenditionPackager({ ...options, closeAtTarget: v.fixedGop === true }));
   }
 
   /** The packager of rung `name`, or undefined. */

@@ -52,6 +52,41 @@ const opts = (o: Partial<PackagerOptions> = {}): PackagerOptions => ({
 });
 
 describe("RenditionPackager", () => {
+  test("closeAtTarget: a fixed-GOP segment is complete with its last part, not one part later", () => {
+    const p = new RenditionPackager(opts({ closeAtTarget: true }));
+    p.beginInput(init);
+    feed(p, 5);
+    // Five 0.2 s parts reach the 1 s target: listed now, before the next keyframe's fragment exists.
+    expect(p.segments.map((s) => [s.msn, s.parts.length, s.bytes !== null])).toEqual([[0, 5, true]]);
+    expect(p.openSegment()).toBeUndefined();
+    feed(p, 7, { t0: 1 });
+    expect(p.segments.map((s) => [s.msn, s.parts.length, s.bytes !== null])).toEqual([
+      [0, 5, true],
+      [1, 5, true],
+      [2, 2, false],
+    ]);
+    expect(p.segments.every((s) => s.parts[0]?.independent)).toBe(true);
+    // Without it (a copied rung), the same feed leaves the segment open until the next keyframe arrives.
+    const copied = new RenditionPackager(opts());
+    copied.beginInput(init);
+    feed(copied, 5);
+    expect(copied.openSegment()?.parts.length).toBe(5);
+  });
+
+  test("closeAtTarget waits for a cut when the segment holds a second keyframe (a start-up GOP)", () => {
+    const p = new RenditionPackager(opts({ closeAtTarget: true }));
+    p.beginInput(init);
+    // Keyframes at 0 and 0.4 s: the second comes too early to cut (under 85 % of the target) and sits inside.
+    feed(p, 2, { keyEvery: 2 });
+    feed(p, 3, { t0: 0.4, keyEvery: 5 });
+    expect(p.openSegment()?.duration).toBeCloseTo(1, 5);
+    feed(p, 1, { t0: 1.4 });
+    expect(p.segments.map((s) => [s.msn, s.parts.length, s.bytes !== null])).toEqual([
+      [0, 5, true],
+      [1, 1, false],
+    ]);
+  });
+
   test("cuts segments at keyframes, one part per fragment, parts add up to the segment", () => {
     const p = new RenditionPackager(opts());
     p.beginInput(init);

@@ -46,6 +46,12 @@ export interface PackagerOptions {
    * older than three target durations are removed.
    */
   partSegments: number;
+  /**
+   * The encoder puts a keyframe exactly every `targetDuration` (Hearth's own rungs): a segment that began at
+   * a keyframe is complete as soon as it reaches the target, one frame after its last part rather than one
+   * part later when the next keyframe shows up. Off for a copied rung, whose keyframes the publisher places.
+   */
+  closeAtTarget?: boolean;
   /** Wall clock, ms; injectable for tests. */
   now?: () => number;
 }
@@ -141,6 +147,7 @@ export class RenditionPackager {
     open.duration += seconds;
     this.partsById.set(part.id, part);
     this.carry = [];
+    if (this.reachedTarget(open, seconds / f.sampleCount)) this.closeOpenSegment();
     this.evict();
     this.changed();
   }
@@ -229,6 +236,16 @@ export class RenditionPackager {
     if (keyframe && open.duration >= this.o.targetDuration * KEYFRAME_CUT_SHARE) return true;
     // EXTINF rounded to the nearest integer must not exceed TARGETDURATION: cut even without a keyframe.
     return open.duration + seconds >= this.o.targetDuration + 0.5;
+  }
+
+  /**
+   * Whether the next keyframe is due now: the segment started at one, holds no other, and has reached the
+   * target within half a frame. A segment that held a keyframe elsewhere (a start-up GOP) waits for a cut.
+   */
+  private reachedTarget(open: Segment, frameSeconds: number): boolean {
+    if (!this.o.closeAtTarget || !open.parts[0]?.independent) return false;
+    if (open.parts.some((p, i) => i > 0 && p.independent)) return false;
+    return open.duration >= this.o.targetDuration - frameSeconds / 2;
   }
 
   private closeOpenSegment(): void {

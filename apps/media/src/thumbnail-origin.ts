@@ -1,0 +1,44 @@
+import { join } from "node:path";
+import { Hono } from "hono";
+
+/**
+ * The one HLS-path object read from disk: `/hls/<publicId>/thumb.jpg`, the preview written every 10 s while
+ * a stream is live (playlists, parts and segments come from the packager's memory, mounted before this).
+ * Only that shape is served (no traversal, no odd names); anything else under /hls is a 404.
+ */
+
+const PATH = /^([A-Za-z0-9_-]{8,32})\/thumb\.jpg$/;
+
+const CORS = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+  "Access-Control-Allow-Headers": "Range",
+  "Access-Control-Expose-Headers": "Content-Length, Content-Range",
+  "Access-Control-Max-Age": "86400",
+};
+
+function notFound(): Response {
+  return new Response(JSON.stringify({ error: { code: "not_found", message: "no such HLS resource" } }), {
+    status: 404,
+    headers: { ...CORS, "Content-Type": "application/json", "Cache-Control": "no-store" },
+  });
+}
+
+/** Routes for `/hls/*` after the packager's: the preview from `hlsDir`, 404 for everything else. */
+export function thumbnailOrigin(hlsDir: string): Hono {
+  const app = new Hono();
+  app.options("/*", () => new Response(null, { status: 204, headers: CORS }));
+  app.on(["GET", "HEAD"], "/*", async (c) => {
+    const rel = c.req.path.replace(/^\/hls\//, "");
+    if (!PATH.test(rel)) return notFound();
+    const file = Bun.file(join(hlsDir, rel));
+    if (!(await file.exists())) return notFound();
+    // Refreshed every 10 s while live: a CDN may keep it briefly.
+    const headers = { ...CORS, "Content-Type": "image/jpeg", "Cache-Control": "public, max-age=5" };
+    if (c.req.method === "HEAD")
+      return new Response(null, { headers: { ...headers, "Content-Length": String(file.size) } });
+    // Read fully: the preview is renamed into place, so a stream of a replaced inode could end short.
+    return new Response(await file.arrayBuffer(), { headers });
+  });
+  return app;
+}
