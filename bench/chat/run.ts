@@ -111,27 +111,24 @@ try {
   await db.close();
 }
 
-console.log(
-  "\nclients  msgs/s in  deliveries/s  delivered  p50 ms  p99 ms  dropped  server CPU  loadgen CPU  server RSS MB  server ping p99  loadgen lag p99",
-);
-for (const r of results) {
-  console.log(
-    [
-      String(r.clients).padStart(7),
-      String(r.rateIn).padStart(10),
-      String(r.deliveriesPerSec).padStart(13),
-      String(r.deliveredRatio).padStart(10),
-      String(r.p50).padStart(7),
-      String(r.p99).padStart(7),
-      String(r.droppedClients).padStart(8),
-      String(r.serverCpu).padStart(11),
-      String(r.loadCpu).padStart(12),
-      String(r.serverRssMb).padStart(14),
-      String(r.serverPingP99).padStart(16),
-      String(r.loadLagP99).padStart(16),
-    ].join(" "),
-  );
-}
+/** The summary table: heading, result field, column width (each heading fits its column). */
+const COLUMNS: Array<[string, string, number]> = [
+  ["clients", "clients", 7],
+  ["msgs/s in", "rateIn", 10],
+  ["deliveries/s", "deliveriesPerSec", 13],
+  ["delivered", "deliveredRatio", 10],
+  ["p50 ms", "p50", 7],
+  ["p99 ms", "p99", 7],
+  ["dropped", "droppedClients", 8],
+  ["server CPU", "serverCpu", 11],
+  ["loadgen CPU", "loadCpu", 12],
+  ["server RSS MB", "serverRssMb", 14],
+  ["server ping p99", "serverPingP99", 16],
+  ["loadgen lag p99", "loadLagP99", 16],
+];
+console.log(`\n${COLUMNS.map(([heading, , width]) => heading.padStart(width)).join(" ")}`);
+for (const r of results)
+  console.log(COLUMNS.map(([, field, width]) => String(r[field]).padStart(width)).join(" "));
 console.log(`(server fan-out batching: ${values["batch-ms"]} ms for rooms of 500+ sockets)`);
 console.log(
   "(CPU in cores; this machine has 2 shared cores and other work may be running on them. Ping: /healthz round trip" +

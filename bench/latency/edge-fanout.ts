@@ -10,26 +10,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startCdn } from "../../tests/e2e/cdn-harness.ts";
 import { PUBLIC_ID, startLlhlsRig } from "../../tests/e2e/llhls-harness.ts";
+import { followLiveEdge, watchPartCompletions } from "./live-edge-client.ts";
 import { percentile } from "./stats.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const counts = (process.argv[3] ?? "1,20,100").split(",").map(Number);
 const timeouts = (process.argv[4] ?? "10s,50ms").split(",");
-
-function nextPart(text: string): { msn: number; part: number; hint: string } | null {
-  let msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
-  let index = 0;
-  let last: { msn: number; index: number } | null = null;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("#EXT-X-PART:")) last = { msn, index: index++ };
-    else if (line.startsWith("#EXTINF:")) {
-      msn += 1;
-      index = 0;
-    }
-  }
-  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1];
-  return last && hint ? { msn: last.msn, part: last.index + 1, hint } : null;
-}
 
 let originRequests = 0;
 const rig = startLlhlsRig({
@@ -38,10 +24,7 @@ const rig = startLlhlsRig({
     if (u.search.includes("_HLS_msn") || u.pathname.includes("/part-")) originRequests += 1;
   },
 });
-const packager = rig.stream.rendition("hi");
-if (!packager) throw new Error("no rung");
-const appeared = new Map<number, number>();
-packager.subscribe(() => appeared.set(packager.nextPartId - 1, performance.now()));
+const { packager, completed } = watchPartCompletions(rig);
 rig.startInput();
 const cdn = await startCdn({
   media: [{ id: "media-1", port: Number(new URL(rig.url).port) }],
@@ -79,28 +62,22 @@ try {
       const origin0 = originRequests;
       const ids = new Set<number>();
       const until = performance.now() + seconds * 1000;
-      const client = async () => {
-        // Start from the origin's current state (an edge copy could be a previous run's, seconds old).
-        let text = await (await fetch(`${rig.url}/hi/index.m3u8`)).text();
-        while (performance.now() < until) {
-          const next = nextPart(text);
-          if (!next) break;
-          const id = Number(/part-e2e-(\d+)\.m4s/.exec(next.hint)?.[1]);
-          const [pl, part] = await Promise.all([
-            fetch(`${base}/index.m3u8?_HLS_msn=${next.msn}&_HLS_part=${next.part}`),
-            fetch(`${base}/${next.hint}`),
-          ]);
-          const now = performance.now();
-          if (pl.status !== 200 || part.status !== 200) errors.push(`${pl.status}/${part.status}`);
-          await part.arrayBuffer();
-          text = await pl.text();
-          const at = appeared.get(id);
-          if (at !== undefined) {
-            delays.push(now - at);
-            ids.add(id);
-          }
-        }
-      };
+      const client = () =>
+        followLiveEdge({
+          // Start from the origin's current state (an edge copy could be a previous run's, seconds old).
+          start: `${rig.url}/hi/index.m3u8`,
+          base,
+          stopAt: until,
+          onDelivery: (d) => {
+            if (d.playlistStatus !== 200 || d.partStatus !== 200)
+              errors.push(`${d.playlistStatus}/${d.partStatus}`);
+            const at = completed.get(d.partId);
+            if (at !== undefined) {
+              delays.push(d.at - at);
+              ids.add(d.partId);
+            }
+          },
+        });
       await Promise.all(Array.from({ length: n }, client));
       const f = (x: number) => x.toFixed(0);
       console.log(

@@ -6,32 +6,14 @@
  * Run: bun bench/latency/fanout.ts [seconds=15] [clients=10,100,300]
  */
 import { startLlhlsRig } from "../../tests/e2e/llhls-harness.ts";
+import { followLiveEdge, watchPartCompletions } from "./live-edge-client.ts";
 import { percentile } from "./stats.ts";
 
 const seconds = Number(process.argv[2] ?? 15);
 const counts = (process.argv[3] ?? "10,100,300").split(",").map(Number);
 
-/** Next part to ask for from a playlist: (msn, index) after the last EXT-X-PART, and the hint's URI. */
-function nextPart(text: string): { msn: number; part: number; hint: string } | null {
-  let msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
-  let index = 0;
-  let last: { msn: number; index: number } | null = null;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("#EXT-X-PART:")) last = { msn, index: index++ };
-    else if (line.startsWith("#EXTINF:")) {
-      msn += 1;
-      index = 0;
-    }
-  }
-  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1];
-  return last && hint ? { msn: last.msn, part: last.index + 1, hint } : null;
-}
-
 const rig = startLlhlsRig();
-const packager = rig.stream.rendition("hi");
-if (!packager) throw new Error("no rung");
-const appeared = new Map<number, number>();
-packager.subscribe(() => appeared.set(packager.nextPartId - 1, performance.now()));
+const { packager, completed } = watchPartCompletions(rig);
 rig.startInput();
 while (packager.lastCompleteMsn() < 1) await Bun.sleep(100);
 
@@ -45,25 +27,18 @@ try {
     const until = performance.now() + seconds * 1000;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const client = async () => {
-      let text = await (await fetch(`${rig.url}/hi/index.m3u8`)).text();
-      while (performance.now() < until) {
-        const next = nextPart(text);
-        if (!next) break;
-        const id = Number(/part-e2e-(\d+)\.m4s/.exec(next.hint)?.[1]);
-        const [pl, part] = await Promise.all([
-          fetch(`${rig.url}/hi/index.m3u8?_HLS_msn=${next.msn}&_HLS_part=${next.part}`),
-          fetch(`${rig.url}/hi/${next.hint}`),
-        ]);
-        const now = performance.now();
-        if (pl.status !== 200 || part.status !== 200) errors += 1;
-        await part.arrayBuffer();
-        text = await pl.text();
-        const at = appeared.get(id);
-        // Both the new playlist and the hinted part are in hand.
-        if (at !== undefined) partDelays.push(now - at);
-      }
-    };
+    const client = () =>
+      followLiveEdge({
+        start: `${rig.url}/hi/index.m3u8`,
+        base: `${rig.url}/hi`,
+        stopAt: until,
+        onDelivery: (d) => {
+          if (d.playlistStatus !== 200 || d.partStatus !== 200) errors += 1;
+          const at = completed.get(d.partId);
+          // Both the new playlist and the hinted part are in hand.
+          if (at !== undefined) partDelays.push(d.at - at);
+        },
+      });
     await Promise.all(Array.from({ length: n }, client));
     const cpu = process.cpuUsage(cpu0);
     const wall = performance.now() - t0;

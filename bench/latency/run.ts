@@ -1,7 +1,8 @@
 /**
  * Glass-to-glass latency in headless Chromium (hls.js 1.7.4), Date.now() − hls.playingDate sampled every
- * second: Hearth's LL-HLS packager at the origin and through the infra/ nginx edge + shield, vs ffmpeg's HLS
- * muxer with 1 s and 2 s segments. Ends with a Markdown table (p50, p95, page load → first frame). The "glass" is
+ * second: Hearth's LL-HLS packager at the origin and through the infra/ nginx edge + shield; the same packager's
+ * playlists as standard HLS (hls.js lowLatencyMode off) with 1 s and 2 s segments; and, as a baseline, ffmpeg's
+ * HLS muxer with 1 s and 2 s segments. Ends with a Markdown table (p50, p95, page load → first frame). The "glass" is
  * ffmpeg's -re test source: program date-time is stamped when a frame leaves the encoder (LL-HLS) or
  * when the muxer started plus media time (ffmpeg HLS), so encoder delay is inside the numbers.
  * Run: bun bench/latency/run.ts [seconds=60]
@@ -45,7 +46,10 @@ console.log(
   try {
     report("LL-HLS, origin", await view(`${rig.url}/master.m3u8`, { lowLatency: true, seconds }));
     // The same playlists read by a player without LL-HLS (hls.js with lowLatencyMode off): plain live HLS.
-    report("Hearth, hls.js LL off", await view(`${rig.url}/master.m3u8`, { lowLatency: false, seconds }));
+    report(
+      "Hearth, hls.js LL off, 1 s",
+      await view(`${rig.url}/master.m3u8`, { lowLatency: false, seconds }),
+    );
   } finally {
     await rig.stop();
   }
@@ -67,11 +71,25 @@ console.log(
     await rig.stop();
   }
 }
+{
+  // Standard HLS from Hearth's packager: the same playlists, read by hls.js with lowLatencyMode off, 2 s segments.
+  const rig = startLlhlsRig({ segmentSeconds: 2, partSeconds: 0.2 });
+  rig.startInput();
+  await Bun.sleep(WARMUP_MS + 2000);
+  try {
+    report(
+      "Hearth, hls.js LL off, 2 s",
+      await view(`${rig.url}/master.m3u8`, { lowLatency: false, seconds }),
+    );
+  } finally {
+    await rig.stop();
+  }
+}
 for (const seg of [1, 2]) {
   const std = startStandardHls(seg);
   await Bun.sleep(WARMUP_MS + seg * 1000);
   try {
-    report(`standard HLS (ffmpeg, ${seg} s)`, await view(std.url, { lowLatency: false, seconds }));
+    report(`baseline: ffmpeg HLS muxer, ${seg} s`, await view(std.url, { lowLatency: false, seconds }));
   } finally {
     await std.stop();
   }

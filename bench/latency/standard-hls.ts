@@ -6,6 +6,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import {
+  FFMPEG_QUIET,
+  testPatternInput,
+  toneInput,
+  x264Args,
+} from "../../tests/e2e/support/synthetic-source.ts";
 
 export interface StandardHls {
   url: string;
@@ -18,20 +24,11 @@ export function startStandardHls(segmentSeconds: number): StandardHls {
   const proc: Subprocess = Bun.spawn(
     [
       "ffmpeg",
-      ...["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30"],
-      ...["-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
-      ...[
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "zerolatency",
-        "-pix_fmt",
-        "yuv420p",
-        "-b:v",
-        "400k",
-      ],
+      ...FFMPEG_QUIET,
+      ...testPatternInput(320, 180, 30),
+      ...toneInput(true),
+      ...x264Args("ultrafast"),
+      ...["-pix_fmt", "yuv420p", "-b:v", "400k"],
       ...[
         "-force_key_frames",
         `expr:gte(t,n_forced*${segmentSeconds})`,

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CmafBoxReader } from "../../apps/media/src/llhls/box-reader.ts";
 import { cmafOutputArgs, cmafTiming } from "../../apps/media/src/llhls/cmaf-args.ts";
+import { FFMPEG_QUIET, testPatternInput, x264Args } from "../../tests/e2e/support/synthetic-source.ts";
 import { percentile } from "./stats.ts";
 
 type Mode = "extra-fd" | "stdout" | "unix-socket";
@@ -16,28 +17,11 @@ const SECONDS = 10;
 
 function ffmpegArgs(dest: string): string[] {
   return [
-    ...[
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-re",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc2=size=320x180:rate=30",
-      "-t",
-      String(SECONDS),
-    ],
-    ...[
-      "-c:v",
-      "libx264",
-      "-preset",
-      "ultrafast",
-      "-tune",
-      "zerolatency",
-      "-force_key_frames",
-      "expr:gte(t,n_forced*1)",
-    ],
+    ...FFMPEG_QUIET,
+    ...testPatternInput(320, 180, 30),
+    ...["-t", String(SECONDS)],
+    ...x264Args("ultrafast"),
+    ...["-force_key_frames", "expr:gte(t,n_forced*1)"],
     ...cmafOutputArgs({ fd: 3, timing: cmafTiming(0.2, 30) }).slice(0, -1),
     dest,
   ];

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { freePort } from "./support/ports.ts";
 import { alive, cmdline, descendants } from "./support/processes.ts";
 
-const CDN_SH = join(import.meta.dir, "..", "..", "infra", "cdn.sh");
+export const CDN_SH = join(import.meta.dir, "..", "..", "infra", "cdn.sh");
 
 export interface CdnOptions {
   /** Media nodes in order; the first is the default node. */
@@ -34,16 +34,9 @@ export interface RunningCdn {
   stop(): Promise<void>;
 }
 
-/** Starts shield + edge with `infra/cdn.sh up` on free loopback ports; resolves once both answer. */
-export async function startCdn(o: CdnOptions): Promise<RunningCdn> {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-cdn-"));
-  const edgePort = o.edgePort ?? freePort();
-  const shieldPort = freePort();
-  const list = (ports: number[] | undefined, fallback: number) =>
-    (ports?.length ? ports : [fallback]).map((p) => `127.0.0.1:${p}`).join(",");
-  // Unused upstreams point at a port nobody listens on: nginx only needs a syntactically valid address.
-  const nobody = freePort();
-  const proc = Bun.spawn(
+/** Runs `infra/cdn.sh up` into `dir` on the given ports, `args` after them; its stdout and stderr are piped. */
+export function spawnCdnUp(dir: string, edgePort: number, shieldPort: number, args: string[]) {
+  return Bun.spawn(
     [
       "bash",
       CDN_SH,
@@ -54,21 +47,35 @@ export async function startCdn(o: CdnOptions): Promise<RunningCdn> {
       String(edgePort),
       "--shield-port",
       String(shieldPort),
-      "--media",
-      o.media.map((m) => `${m.id}=127.0.0.1:${m.port}`).join(","),
-      "--web",
-      list(o.web, nobody),
-      "--manager",
-      list(o.manager, nobody),
-      "--chat",
-      list(o.chat, nobody),
-      "--workers",
-      String(o.workers ?? 2),
-      "--access-log",
-      o.accessLog === false ? "off" : "on",
+      ...args,
     ],
     { stdout: "pipe", stderr: "pipe" },
   );
+}
+
+/** Starts shield + edge with `infra/cdn.sh up` on free loopback ports; resolves once both answer. */
+export async function startCdn(o: CdnOptions): Promise<RunningCdn> {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-cdn-"));
+  const edgePort = o.edgePort ?? freePort();
+  const shieldPort = freePort();
+  const list = (ports: number[] | undefined, fallback: number) =>
+    (ports?.length ? ports : [fallback]).map((p) => `127.0.0.1:${p}`).join(",");
+  // Unused upstreams point at a port nobody listens on: nginx only needs a syntactically valid address.
+  const nobody = freePort();
+  const proc = spawnCdnUp(dir, edgePort, shieldPort, [
+    "--media",
+    o.media.map((m) => `${m.id}=127.0.0.1:${m.port}`).join(","),
+    "--web",
+    list(o.web, nobody),
+    "--manager",
+    list(o.manager, nobody),
+    "--chat",
+    list(o.chat, nobody),
+    "--workers",
+    String(o.workers ?? 2),
+    "--access-log",
+    o.accessLog === false ? "off" : "on",
+  ]);
   const reader = proc.stdout.getReader();
   let out = "";
   const deadline = Date.now() + 20_000;

@@ -13,7 +13,8 @@ import type { RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
 import { type RunningCdn, startCdn } from "./cdn-harness.ts";
-import { capturingLogger, lookup, reap, TOKEN, until } from "./media-harness.ts";
+import { lookup, reap, TOKEN, until } from "./media-harness.ts";
+import { capturingLogger } from "./support/capturing-logger.ts";
 import { type MediaNodeProcess, publishLight, spawnMediaNode } from "./support/media-node-process.ts";
 import { freePort } from "./support/ports.ts";
 
@@ -35,7 +36,8 @@ let managerUrl = "";
 const apps: RunningApp[] = [];
 const nodes = new Map<string, MediaNodeProcess>();
 const publishers: Bun.Subprocess[] = [];
-const log = capturingLogger();
+const logLines: string[] = [];
+const logger = capturingLogger(logLines);
 /** The two streams, by the node each was placed on. */
 const placed = new Map<string, StartedStream>();
 
@@ -57,11 +59,11 @@ beforeAll(async () => {
   apps.push(
     await startManager({
       env: { ...common, MANAGER_PORT: String(ports.manager), NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS) },
-      logger: log.logger,
+      logger,
       db,
     }),
   );
-  apps.push(await startChat({ env: { ...common, CHAT_PORT: String(ports.chat) }, logger: log.logger, db }));
+  apps.push(await startChat({ env: { ...common, CHAT_PORT: String(ports.chat) }, logger, db }));
   for (const id of ["media-1", "media-2"]) {
     const env = { X264_PRESET: "ultrafast", HLS_LADDER: LADDER };
     nodes.set(id, await spawnMediaNode({ id, managerUrl, token: TOKEN, edge, env }));
@@ -229,7 +231,7 @@ describe("two media nodes behind one edge", () => {
     expect((await lookup(managerUrl, stream("media-2").publicId)).live).toBe(true);
 
     const keys = [...placed.values()].map((x) => x.privateId);
-    const logs = [log.lines.join("\n"), survivor.log()];
+    const logs = [logLines.join("\n"), survivor.log()];
     for (const k of keys) for (const l of logs) expect(l.includes(k)).toBe(false);
   }, 120_000);
 });

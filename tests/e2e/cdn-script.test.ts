@@ -3,11 +3,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCdn } from "./cdn-harness.ts";
+import { CDN_SH, spawnCdnUp, startCdn } from "./cdn-harness.ts";
 import { freePort } from "./support/ports.ts";
 import { alive, descendants } from "./support/processes.ts";
-
-const CDN_SH = join(import.meta.dir, "..", "..", "infra", "cdn.sh");
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -34,22 +32,7 @@ describe("infra/cdn.sh", () => {
 
   test("when one tier crashes, the script ends its orphaned workers and the other tier, and exits non-zero", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hearth-cdn-"));
-    const proc = Bun.spawn(
-      [
-        "bash",
-        CDN_SH,
-        "up",
-        "--dir",
-        dir,
-        "--edge-port",
-        String(freePort()),
-        "--shield-port",
-        String(freePort()),
-        "--workers",
-        "1",
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
+    const proc = spawnCdnUp(dir, freePort(), freePort(), ["--workers", "1"]);
     try {
       const reader = proc.stdout.getReader();
       const first = await reader.read();

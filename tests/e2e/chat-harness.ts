@@ -9,22 +9,11 @@ import { createLogger, type Logger, type RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
 
+export { capturingLogger } from "./support/capturing-logger.ts";
+
 export const PG_URL = "postgres://postgres@127.0.0.1:5432/test";
 export const INTERNAL_TOKEN = "test-internal-token-0123456789";
 const silent = createLogger({}, { silent: true });
-
-/** A logger that keeps every line in `lines` (to prove what never gets logged). */
-export function capturingLogger(lines: string[], base: Record<string, unknown> = {}): Logger {
-  const write = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
-    lines.push(JSON.stringify({ level, msg, ...base, ...fields }));
-  };
-  return {
-    info: write("info"),
-    warn: write("warn"),
-    error: write("error"),
-    child: (f) => capturingLogger(lines, { ...base, ...f }),
-  };
-}
 
 /** A migrated database in a schema of its own; drop() removes it. */
 export async function freshDb(): Promise<{ handle: DatabaseHandle; schema: string; drop(): Promise<void> }> {

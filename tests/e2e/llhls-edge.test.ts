@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { view } from "../../bench/latency/chromium-viewer.ts";
+import { type NextPart, nextPart } from "../../bench/latency/live-edge-client.ts";
 import { percentile } from "../../bench/latency/stats.ts";
 import { type RunningCdn, startCdn } from "./cdn-harness.ts";
 import { type LlhlsRig, PUBLIC_ID, startLlhlsRig } from "./llhls-harness.ts";
@@ -34,25 +35,15 @@ afterAll(async () => {
 const variant = () => `${cdn.edge}/hls/media-1/${PUBLIC_ID}/hi/index.m3u8`;
 
 /** The part after the last EXT-X-PART of a playlist, as (msn, index), and the preload hint's URI. */
-function nextPart(text: string): { msn: number; part: number; hint: string } {
-  let msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
-  let index = 0;
-  let last = { msn: 0, index: -1 };
-  for (const line of text.split("\n")) {
-    if (line.startsWith("#EXT-X-PART:")) last = { msn, index: index++ };
-    else if (line.startsWith("#EXTINF:")) {
-      msn += 1;
-      index = 0;
-    }
-  }
-  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1];
-  if (!hint || last.index < 0) throw new Error(`not an LL-HLS playlist:\n${text}`);
-  return { msn: last.msn, part: last.index + 1, hint };
+function nextPartOrThrow(text: string): NextPart {
+  const next = nextPart(text);
+  if (!next) throw new Error(`not an LL-HLS playlist:\n${text}`);
+  return next;
 }
 
 test("a blocking reload through the edge waits for its part, is keyed by its query, then is a cache hit", async () => {
   const now = await (await fetch(`${variant()}?_HLS_msn=0`)).text(); // msn 0 exists: answered at once, fresh
-  const next = nextPart(now);
+  const next = nextPartOrThrow(now);
   const url = `${variant()}?_HLS_msn=${next.msn}&_HLS_part=${next.part}`;
   const t0 = performance.now();
   const res = await fetch(url);
@@ -78,7 +69,7 @@ test("a blocking reload through the edge waits for its part, is keyed by its que
 }, 30_000);
 
 test("the preload-hinted part is passed through, held until complete, then immutable and cached", async () => {
-  const next = nextPart(await (await fetch(`${variant()}?_HLS_msn=0`)).text());
+  const next = nextPartOrThrow(await (await fetch(`${variant()}?_HLS_msn=0`)).text());
   const partUrl = `${cdn.edge}/hls/media-1/${PUBLIC_ID}/hi/${next.hint}`;
   // Three viewers ask for the hinted part before it exists: all get it whole.
   const got = await Promise.all([0, 1, 2].map(() => fetch(partUrl)));

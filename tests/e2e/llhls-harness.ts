@@ -8,6 +8,7 @@ import { cmafRungOutputs, cmafTiming } from "../../apps/media/src/llhls/cmaf-arg
 import { cmafExtraStdio, pumpCmafPipes } from "../../apps/media/src/llhls/cmaf-input.ts";
 import { llhlsRoutes } from "../../apps/media/src/llhls/llhls-routes.ts";
 import { LlhlsRegistry, LlhlsStream } from "../../apps/media/src/llhls/llhls-stream.ts";
+import { FFMPEG_QUIET, testPatternInput, toneInput } from "./support/synthetic-source.ts";
 
 export const PUBLIC_ID = "llhlsTest0001";
 export const RUNGS: PlannedRung[] = [
@@ -65,6 +66,8 @@ export function startLlhlsRig(o: RigOptions = {}): LlhlsRig {
         width: r.width,
         height: r.height,
         frameRate: fps,
+        // Both rungs are encoded with a keyframe every segment, as the media node's encoded rungs are.
+        fixedGop: r.video.mode === "encode",
       })),
       { targetDuration: segmentSeconds, partTarget: timing.partTarget, windowSegments: 12, partSegments: 2 },
     ),
@@ -89,19 +92,9 @@ export function startLlhlsRig(o: RigOptions = {}): LlhlsRig {
   let pumps: Promise<unknown>[] = [];
 
   const args = [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-re",
-    "-f",
-    "lavfi",
-    "-i",
-    `testsrc2=size=320x180:rate=${fps}`,
-    "-re",
-    "-f",
-    "lavfi",
-    "-i",
-    "sine=frequency=440:sample_rate=48000",
+    ...FFMPEG_QUIET,
+    ...testPatternInput(320, 180, fps),
+    ...toneInput(true),
     "-filter_complex",
     "[0:v]split=2[s0][s1];[s0]null[v0];[s1]scale=160:90[v1]",
     ...cmafRungOutputs({

@@ -8,31 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StartedStream, StreamLookup } from "@hearth/contracts";
 import { type DatabaseHandle, openDatabase } from "@hearth/db";
-import { createLogger, type Logger, type RunningApp } from "@hearth/server-kit";
+import { createLogger, type RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
 import { type RunningMedia, start as startMedia } from "../../apps/media/src/main.ts";
+import { capturingLogger } from "./support/capturing-logger.ts";
 import { freePort } from "./support/ports.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
 
+export { until } from "./support/until.ts";
+
 export const TOKEN = `media-e2e-${randomBytes(12).toString("hex")}`;
 const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** A logger that keeps every line, so tests can check that no stream key was ever logged. */
-export function capturingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const make = (base: Record<string, unknown>): Logger => {
-    const write = (level: string, msg: string, fields?: Record<string, unknown>) =>
-      lines.push(JSON.stringify({ level, msg, ...base, ...fields }));
-    return {
-      info: (m, f) => write("info", m, f),
-      warn: (m, f) => write("warn", m, f),
-      error: (m, f) => write("error", m, f),
-      child: (f) => make({ ...base, ...f }),
-    };
-  };
-  return { logger: make({}), lines };
-}
 
 export interface Platform {
   managerUrl: string;
@@ -51,7 +38,9 @@ export async function startPlatform(mediaEnv: Record<string, string> = {}): Prom
   await db.migrate();
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-media-e2e-"));
   const ports = { manager: freePort(), chat: freePort(), mediaHttp: freePort(), rtmp: freePort() };
-  const { logger, lines } = capturingLogger();
+  // Every line is kept, so tests can check that no stream key was ever logged.
+  const lines: string[] = [];
+  const logger = capturingLogger(lines);
   const common = {
     INTERNAL_TOKEN: TOKEN,
     BIND_HOST: "127.0.0.1",
@@ -108,22 +97,6 @@ export async function lookup(managerUrl: string, publicId: string): Promise<Stre
 /** A synthetic 720p30 H.264/AAC publisher (1 s GOP, like OBS set up for low latency). */
 export function publish(url: string, seconds: number): Bun.Subprocess<"ignore", "ignore", "pipe"> {
   return publishSynthetic(url, { seconds }, "pipe");
-}
-
-/** Polls until `probe` returns a value (not undefined/false) or throws after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    await Bun.sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** ffprobe's first video stream of a file. */

@@ -19,6 +19,7 @@ import {
   startPlatform,
   until,
 } from "./media-harness.ts";
+import { variantAttributes } from "./support/master-playlist.ts";
 
 let p: Platform;
 const scratch = mkdtempSync(join(tmpdir(), "hearth-media-probe-"));
@@ -76,13 +77,6 @@ async function decodableSegment(publicId: string, rung: string, playlist: string
   return both;
 }
 
-function attrs(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g))
-    out[m[1] as string] = (m[2] as string).replaceAll('"', "");
-  return out;
-}
-
 describe("RTMP → ABR HLS through the real manager", () => {
   let stream: StartedStream;
   let pub: ReturnType<typeof publish>;
@@ -93,11 +87,7 @@ describe("RTMP → ABR HLS through the real manager", () => {
     pub = publish(`${stream.rtmp.server}/${stream.rtmp.streamKey}`, 40);
 
     await until("manager shows live", 20_000, async () => (await lookup(p.managerUrl, stream.publicId)).live);
-    const master = await (await hls(`${stream.publicId}/master.m3u8`)).text();
-    const infs = master
-      .split("\n")
-      .filter((l) => l.startsWith("#EXT-X-STREAM-INF:"))
-      .map(attrs);
+    const infs = variantAttributes(await (await hls(`${stream.publicId}/master.m3u8`)).text());
     expect(infs.map((a) => a.NAME)).toEqual(["source", "720p", "480p", "360p"]);
     expect(infs.map((a) => a.RESOLUTION)).toEqual(["1280x720", "1280x720", "854x480", "640x360"]);
     for (const a of infs) {

@@ -8,8 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "@hearth/db";
-import type { AppStartOptions, Logger, RunningApp } from "@hearth/server-kit";
+import type { AppStartOptions, RunningApp } from "@hearth/server-kit";
+import { capturingLogger } from "./support/capturing-logger.ts";
 import { freePort, waitFor } from "./support/ports.ts";
+import { PAGE_POLL_MS, type Probe, until as pollUntil } from "./support/until.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -21,17 +23,6 @@ export interface WebPlatform {
   /** Log lines of every app, by app name. */
   logs: Record<string, string[]>;
   stop(): Promise<void>;
-}
-
-function capturing(lines: string[], base: Record<string, unknown> = {}): Logger {
-  const write = (level: string, msg: string, fields?: Record<string, unknown>) =>
-    lines.push(JSON.stringify({ level, msg, ...base, ...fields }));
-  return {
-    info: (m, f) => write("info", m, f),
-    warn: (m, f) => write("warn", m, f),
-    error: (m, f) => write("error", m, f),
-    child: (f) => capturing(lines, { ...base, ...f }),
-  };
 }
 
 type Start = (o: AppStartOptions) => Promise<RunningApp>;
@@ -80,7 +71,9 @@ export async function startWebPlatform(): Promise<WebPlatform> {
     for (const name of ["manager", "chat", "media", "web"]) {
       logs[name] = [];
       const start = await load(name);
-      apps.push(await start({ env: common, logger: capturing(logs[name] as string[], { svc: name }), db }));
+      apps.push(
+        await start({ env: common, logger: capturingLogger(logs[name] as string[], { svc: name }), db }),
+      );
     }
     await waitFor(`http://127.0.0.1:${p.manager}/readyz`, 30_000);
   } catch (err) {
@@ -96,18 +89,12 @@ export async function startWebPlatform(): Promise<WebPlatform> {
   };
 }
 
-/** Polls until `probe` gives a value (not undefined/false), or throws after `timeoutMs`. */
-export async function until<T>(
+/** {@link pollUntil} at the web suites' pace: most of their probes are round trips into Chromium. */
+export function until<T>(
   what: string,
   timeoutMs: number,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  everyMs = 250,
+  probe: Probe<T>,
+  everyMs = PAGE_POLL_MS,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    await Bun.sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  return pollUntil(what, timeoutMs, probe, everyMs);
 }

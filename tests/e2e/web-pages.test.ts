@@ -10,6 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { StreamLookup } from "@hearth/contracts";
 import { type Browser, type BrowserContext, launchChromium, type Page } from "./support/chromium.ts";
+import { selectRung, untilPlaybackAdvances, videoState } from "./support/player.ts";
 import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
 
 const SHOTS = join(import.meta.dir, "..", "..", "artifacts", "screenshots");
@@ -28,20 +29,6 @@ const viewerUrls: string[] = [];
 
 async function lookup(): Promise<StreamLookup> {
   return StreamLookup.parse(await (await fetch(`${platform.managerUrl}/stream/${publicId}`)).json());
-}
-
-/** The playing video's state in the watch page. */
-function videoState(page: Page) {
-  return page.evaluate(() => {
-    const v = document.querySelector("video");
-    const p = document.querySelector<HTMLElement>("[data-testid=player]");
-    return {
-      t: v?.currentTime ?? 0,
-      h: v?.videoHeight ?? 0,
-      rung: p?.dataset.rung ?? "",
-      state: p?.dataset.state ?? "",
-    };
-  });
 }
 
 beforeAll(async () => {
@@ -131,7 +118,7 @@ describe("web pages in Chromium", () => {
       const s = await videoState(watch);
       return s.t > 0.5 && s.rung ? s : undefined;
     });
-    await until("currentTime to advance", 20_000, async () => (await videoState(watch)).t > first.t + 1);
+    await untilPlaybackAdvances(watch, "currentTime to advance", first.t);
     await studio.screenshot({ path: join(SHOTS, "broadcast.png") });
   }, 90_000);
 
@@ -146,22 +133,9 @@ describe("web pages in Chromium", () => {
     if (!low || !high) throw new Error("no rungs");
     // The keyboard reaches the menu: focus it and pick with the keyboard-driven select API.
     await watch.getByTestId("quality").focus();
-    await watch.getByTestId("quality").selectOption(low.name);
-    await until(`the ${low.name} rung to play`, 30_000, async () => {
-      const s = await videoState(watch);
-      return s.rung === low.name && s.h === low.height;
-    });
-    await watch.getByTestId("quality").selectOption(high.name);
-    await until(`the ${high.name} rung to play`, 30_000, async () => {
-      const s = await videoState(watch);
-      return s.rung === high.name && s.h === high.height;
-    });
-    const t0 = (await videoState(watch)).t;
-    await until(
-      "playback to continue after the switch",
-      20_000,
-      async () => (await videoState(watch)).t > t0 + 1,
-    );
+    await selectRung(watch, low, 30_000);
+    await selectRung(watch, high, 30_000);
+    await untilPlaybackAdvances(watch, "playback to continue after the switch");
     await watch.screenshot({ path: join(SHOTS, "watch.png") });
   }, 90_000);
 

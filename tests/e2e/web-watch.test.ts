@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { StartedStream, StreamLookup } from "@hearth/contracts";
 import { type Browser, type BrowserContext, launchChromium, type Page } from "./support/chromium.ts";
+import { selectRung, untilPlaybackAdvances, videoState } from "./support/player.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
 import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
 
@@ -24,19 +25,6 @@ let publisher: Bun.Subprocess | undefined;
 
 async function lookup(): Promise<StreamLookup> {
   return StreamLookup.parse(await (await fetch(`${platform.managerUrl}/stream/${stream.publicId}`)).json());
-}
-
-function videoState(page: Page) {
-  return page.evaluate(() => {
-    const v = document.querySelector("video");
-    const p = document.querySelector<HTMLElement>("[data-testid=player]");
-    return {
-      t: v?.currentTime ?? 0,
-      h: v?.videoHeight ?? 0,
-      rung: p?.dataset.rung ?? "",
-      state: p?.dataset.state,
-    };
-  });
 }
 
 /** A synthetic 720p30 H.264/AAC publisher, as OBS would send (1 s GOP). */
@@ -77,7 +65,7 @@ describe("watching an RTMP stream in Chromium", () => {
       const v = await videoState(watch);
       return v.state === "live" && v.t > 0.5 && v.rung ? v : undefined;
     });
-    await until("currentTime to advance", 20_000, async () => (await videoState(watch)).t > s.t + 1);
+    await untilPlaybackAdvances(watch, "currentTime to advance", s.t);
   }, 180_000);
 
   test("the stats overlay opens from the keyboard and shows latency, rung and buffer", async () => {
@@ -130,19 +118,8 @@ describe("watching an RTMP stream in Chromium", () => {
     const low = rungs[0];
     const high = rungs[rungs.length - 1];
     if (!low || !high || low.height === high.height) throw new Error("need two rungs of different heights");
-    for (const r of [low, high]) {
-      await watch.getByTestId("quality").selectOption(r.name);
-      await until(`the ${r.name} rung to play`, 40_000, async () => {
-        const v = await videoState(watch);
-        return v.rung === r.name && v.h === r.height;
-      });
-    }
-    const t0 = (await videoState(watch)).t;
-    await until(
-      "playback to continue after the switch",
-      20_000,
-      async () => (await videoState(watch)).t > t0 + 1,
-    );
+    for (const r of [low, high]) await selectRung(watch, r, 40_000);
+    await untilPlaybackAdvances(watch, "playback to continue after the switch");
     await watch.screenshot({ path: join(SHOTS, "watch.png") });
   }, 120_000);
 

@@ -16,22 +16,9 @@ import {
 } from "../../apps/media/src/whip/index.ts";
 import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
 import { serveWhip } from "../../bench/whip/serve-whip.ts";
-import {
-  capturingLogger,
-  createStream,
-  lookup,
-  type Platform,
-  startPlatform,
-  TOKEN,
-  until,
-} from "./media-harness.ts";
-
-function attrs(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g))
-    out[m[1] as string] = (m[2] as string).replaceAll('"', "");
-  return out;
-}
+import { createStream, lookup, type Platform, startPlatform, TOKEN, until } from "./media-harness.ts";
+import { capturingLogger } from "./support/capturing-logger.ts";
+import { variantAttributes } from "./support/master-playlist.ts";
 
 describe("WHIP → media node → HLS ladder, through the real manager", () => {
   let p: Platform;
@@ -39,7 +26,7 @@ describe("WHIP → media node → HLS ladder, through the real manager", () => {
   let http: ReturnType<typeof serveWhip>;
   let browser: ChromiumPublisher;
   let stream: StartedStream;
-  const whipLog = capturingLogger();
+  const whipLogLines: string[] = [];
 
   beforeAll(async () => {
     p = await startPlatform();
@@ -52,12 +39,38 @@ describe("WHIP → media node → HLS ladder, through the real manager", () => {
       isLive: (id) => p.media.registry.isLive(id),
       rtmpUrl: (key) => `rtmp://127.0.0.1:${p.ports.rtmp}/live/${key}`,
       spawnFfmpeg: bunSpawnFfmpeg(),
-      logger: whipLog.logger,
+      logger: capturingLogger(whipLogLines),
     });
     http = serveWhip(ingest);
     browser = await ChromiumPublisher.launch();
     stream = await createStream(p.managerUrl, "whip e2e");
   }, 60_000);
+
+  /** Publishes from the browser over WHIP to this stream's endpoint, with a `width`x`height` camera. */
+  const publishFromBrowser = (width: number, height: number) =>
+    browser.publish({ whipUrl: `${http.url}/${stream.publicId}`, key: stream.privateId, width, height });
+
+  /** Publishes from the browser, which the endpoint accepts, and waits until the manager shows the stream live. */
+  async function goLive(width: number, height: number): Promise<void> {
+    const result = await publishFromBrowser(width, height);
+    expect(result.status, result.body).toBe(201);
+    await until(
+      "manager shows live",
+      30_000,
+      async () => (await lookup(p.managerUrl, stream.publicId)).live,
+      200,
+    );
+  }
+
+  /** Waits until the manager shows the stream offline. */
+  async function untilOffline(timeoutMs: number): Promise<void> {
+    await until(
+      "manager shows offline",
+      timeoutMs,
+      async () => !(await lookup(p.managerUrl, stream.publicId)).live,
+      100,
+    );
+  }
 
   afterAll(async () => {
     await browser?.close();
@@ -78,27 +91,15 @@ describe("WHIP → media node → HLS ladder, through the real manager", () => {
 
   test("a Chromium WHIP publish goes live with the ladder, source rung at the browser's resolution", async () => {
     const t0 = Date.now();
-    const result = await browser.publish({
-      whipUrl: `${http.url}/${stream.publicId}`,
-      key: stream.privateId,
-      width: 1280,
-      height: 720,
-    });
-    expect(result.status, result.body).toBe(201);
-    await until(
-      "manager shows live",
-      30_000,
-      async () => (await lookup(p.managerUrl, stream.publicId)).live,
-      200,
-    );
+    await goLive(1280, 720);
     const infs = await until(
       "the master playlist with every rung",
       30_000,
       async () => {
         const res = await fetch(`${p.mediaUrl}/hls/${stream.publicId}/master.m3u8`);
         if (res.status !== 200) return undefined;
-        const lines = (await res.text()).split("\n").filter((l) => l.startsWith("#EXT-X-STREAM-INF:"));
-        return lines.length >= 2 ? lines.map(attrs) : undefined;
+        const variants = variantAttributes(await res.text());
+        return variants.length >= 2 ? variants : undefined;
       },
       200,
     );
@@ -129,55 +130,21 @@ describe("WHIP → media node → HLS ladder, through the real manager", () => {
 
     expect(await browser.unpublish()).toBe(200);
     const t0 = Date.now();
-    await until(
-      "manager shows offline",
-      15_000,
-      async () => !(await lookup(p.managerUrl, stream.publicId)).live,
-      100,
-    );
+    await untilOffline(15_000);
     console.log(`whip e2e: DELETE → offline in ${Date.now() - t0} ms`);
   }, 30_000);
 
   test("a browser that vanishes without DELETE: the session ends and the stream goes offline", async () => {
-    const result = await browser.publish({
-      whipUrl: `${http.url}/${stream.publicId}`,
-      key: stream.privateId,
-      width: 640,
-      height: 480,
-    });
-    expect(result.status, result.body).toBe(201);
-    await until(
-      "manager shows live",
-      30_000,
-      async () => (await lookup(p.managerUrl, stream.publicId)).live,
-      200,
-    );
+    await goLive(640, 480);
     await browser.vanish();
     const t0 = Date.now();
     await until("the WHIP session to end", 20_000, () => !ingest.publishing(stream.publicId), 100);
-    await until(
-      "manager shows offline",
-      10_000,
-      async () => !(await lookup(p.managerUrl, stream.publicId)).live,
-      100,
-    );
+    await untilOffline(10_000);
     console.log(`whip e2e: browser gone → offline in ${Date.now() - t0} ms`);
   }, 90_000);
 
   test("stop_stream while publishing over WHIP: the relay is kicked and the session ends for good", async () => {
-    const result = await browser.publish({
-      whipUrl: `${http.url}/${stream.publicId}`,
-      key: stream.privateId,
-      width: 640,
-      height: 480,
-    });
-    expect(result.status, result.body).toBe(201);
-    await until(
-      "manager shows live",
-      30_000,
-      async () => (await lookup(p.managerUrl, stream.publicId)).live,
-      200,
-    );
+    await goLive(640, 480);
     const stop = await fetch(`${p.managerUrl}/stop_stream/${stream.publicId}`, {
       method: "POST",
       headers: { authorization: `Bearer ${stream.privateId}` },
@@ -185,18 +152,13 @@ describe("WHIP → media node → HLS ladder, through the real manager", () => {
     expect(stop.status).toBe(204);
     // The node drops the RTMP publisher; the relay's restart check finds the key ended and gives up.
     await until("the WHIP session to end", 15_000, () => !ingest.publishing(stream.publicId), 100);
-    const again = await browser.publish({
-      whipUrl: `${http.url}/${stream.publicId}`,
-      key: stream.privateId,
-      width: 640,
-      height: 480,
-    });
+    const again = await publishFromBrowser(640, 480);
     expect(again.status).toBe(401);
   }, 60_000);
 
   test("the stream key never appears in a log line", () => {
-    const all = [...p.logLines, ...whipLog.lines].join("\n");
-    expect(whipLog.lines.length).toBeGreaterThan(0);
+    const all = [...p.logLines, ...whipLogLines].join("\n");
+    expect(whipLogLines.length).toBeGreaterThan(0);
     expect(all).not.toContain(stream.privateId);
   });
 });

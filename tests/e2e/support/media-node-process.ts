@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, waitFor } from "./ports.ts";
 import { alive, cmdline, descendants } from "./processes.ts";
+import { publishSynthetic } from "./synthetic-source.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "..", "apps", "media", "src", "main.ts");
 
@@ -120,41 +121,9 @@ export async function spawnMediaNode(o: {
 
 /** A light synthetic publisher (H.264/AAC, 1 s GOP): 360p15 keeps two live streams cheap on 2 shared cores. */
 export function publishLight(url: string, seconds: number): Bun.Subprocess<"ignore", "ignore", "pipe"> {
-  return Bun.spawn(
-    [
-      "ffmpeg",
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-re",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc2=size=640x360:rate=15",
-      "-f",
-      "lavfi",
-      "-i",
-      "sine=frequency=440:sample_rate=48000",
-      "-t",
-      String(seconds),
-      "-c:v",
-      "libx264",
-      "-preset",
-      "ultrafast",
-      "-tune",
-      "zerolatency",
-      "-g",
-      "15",
-      "-b:v",
-      "600k",
-      "-c:a",
-      "aac",
-      "-b:a",
-      "64k",
-      "-f",
-      "flv",
-      url,
-    ],
-    { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+  return publishSynthetic(
+    url,
+    { seconds, width: 640, height: 360, fps: 15, videoKbps: 600, audioKbps: 64 },
+    "pipe",
   );
 }

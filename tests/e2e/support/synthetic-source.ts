@@ -7,6 +7,7 @@ export interface SyntheticSource {
   /** Keyframe interval in seconds. */
   gopSeconds?: number;
   videoKbps?: number;
+  audioKbps?: number;
   /** Cap the rate as a CBR-ish encoder would (maxrate = bitrate, 2 s buffer). */
   capped?: boolean;
   /** Temporal noise makes frames expensive to encode and decode, like camera footage. */
@@ -16,22 +17,45 @@ export interface SyntheticSource {
   realtime?: boolean;
 }
 
+/** Only errors from ffmpeg: its banner and progress lines would bury a test's own output. */
+export const FFMPEG_QUIET: readonly string[] = ["-hide_banner", "-loglevel", "error"];
+
+/** testsrc2 (a moving pattern with a frame counter) as an ffmpeg input; `realtime` reads it at its rate (-re). */
+export function testPatternInput(width: number, height: number, fps: number, realtime = true): string[] {
+  return [...(realtime ? ["-re"] : []), "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}`];
+}
+
+/** A 440 Hz tone as an ffmpeg input; `realtime` reads it at real time (-re) as well. */
+export function toneInput(realtime: boolean): string[] {
+  return [...(realtime ? ["-re"] : []), "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];
+}
+
+/** libx264 at `preset`; ultrafast adds zerolatency (no B-frames or lookahead) like OBS's low-latency profile. */
+export function x264Args(preset = "ultrafast"): string[] {
+  return ["-c:v", "libx264", "-preset", preset, ...(preset === "ultrafast" ? ["-tune", "zerolatency"] : [])];
+}
+
 /** ffmpeg input + encoder arguments (no binary, no output) for testsrc2 video and a sine tone as H.264/AAC. */
 export function syntheticSourceArgs(o: SyntheticSource): string[] {
-  const { width = 1280, height = 720, fps = 30, gopSeconds = 1, videoKbps = 3000, preset = "ultrafast" } = o;
+  const {
+    width = 1280,
+    height = 720,
+    fps = 30,
+    gopSeconds = 1,
+    videoKbps = 3000,
+    audioKbps = 128,
+    preset = "ultrafast",
+  } = o;
   return [
-    ...["-hide_banner", "-loglevel", "error"],
-    ...(o.realtime === false ? [] : ["-re"]),
-    ...["-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}`],
-    ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
+    ...FFMPEG_QUIET,
+    ...testPatternInput(width, height, fps, o.realtime !== false),
+    ...toneInput(false),
     ...["-t", String(o.seconds)],
     ...(o.noise ? ["-vf", "noise=alls=12:allf=t"] : []),
-    ...["-c:v", "libx264", "-preset", preset],
-    // zerolatency: no B-frames or lookahead, as OBS's low-latency profile sends.
-    ...(preset === "ultrafast" ? ["-tune", "zerolatency"] : []),
+    ...x264Args(preset),
     ...["-g", String(Math.round(fps * gopSeconds)), "-b:v", `${videoKbps}k`],
     ...(o.capped ? ["-maxrate", `${videoKbps}k`, "-bufsize", `${videoKbps * 2}k`] : []),
-    ...["-c:a", "aac", "-b:a", "128k"],
+    ...["-c:a", "aac", "-b:a", `${audioKbps}k`],
   ];
 }
 
