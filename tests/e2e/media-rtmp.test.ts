@@ -135,6 +135,13 @@ describe("RTMP → ABR HLS through the real manager", () => {
     expect(st.input).toMatchObject({ videoCodec: "h264", width: 1280, height: 720, audio: true });
     expect(st.input?.bitrate).toBeGreaterThan(500_000);
     expect(st.transcoder?.pid).toBeGreaterThan(0);
+    // ffmpeg's own progress report reaches the status: a live input runs at about real time.
+    const progressed = await until("ffmpeg's speed in the status", 10_000, async () => {
+      const t = (await status(stream.publicId)).transcoder;
+      return t?.speed ? t : undefined;
+    });
+    expect(progressed.speed).toBeGreaterThan(0.5);
+    expect(progressed.droppedFrames).toBeGreaterThanOrEqual(0);
   }, 30_000);
 
   test("LL-HLS: every rung passes strict conformance; blocking reload and the hinted part wait for the part", async () => {
