@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Fragment, InitSegment } from "./box-reader.ts";
-import { type PackagerOptions, RenditionPackager } from "./rendition-packager.ts";
+import { type PackagerOptions, RenditionPackager, type Segment } from "./rendition-packager.ts";
 
 const TS = 90000;
 const init: InitSegment = {
@@ -73,6 +73,50 @@ describe("RenditionPackager", () => {
     expect(copied.openSegment()?.parts.length).toBe(5);
   });
 
+  test("a copied rung learns a steady GOP from three clean segments, then closes segments on time", () => {
+    const p = new RenditionPackager(opts());
+    p.beginInput(init);
+    // Segments 0-2 close only when the next keyframe's fragment arrives; segment 3 is learned and closes with
+    // its own last part.
+    feed(p, 20);
+    const done = () => p.segments.map((s) => [s.msn, s.parts.length, s.bytes !== null]);
+    expect(done()).toEqual([
+      [0, 5, true],
+      [1, 5, true],
+      [2, 5, true],
+      [3, 5, true],
+    ]);
+    expect(p.openSegment()).toBeUndefined();
+    // A restart forgets what was learned: the new input's first segment waits for its next keyframe again.
+    p.beginInput(init);
+    feed(p, 5, { t0: 4 });
+    expect(p.openSegment()?.parts.length).toBe(5);
+  });
+
+  test("a learned GOP that changes costs one unclean segment, then is learned again", () => {
+    const p = new RenditionPackager(opts({ windowSegments: 20 }));
+    p.beginInput(init);
+    feed(p, 20);
+    // The publisher's keyframes now come every 1.2 s (at 4.0, 5.2, 6.4 ...): the guess closes a segment at
+    // 1 s, and the next one starts without a keyframe, holds the one at 5.2 s, and ends at 6.4 s.
+    feed(p, 12, { t0: 4, keyEvery: 6 });
+    const shape = (s: Segment | undefined) => [s?.parts.length, s?.bytes !== null, s?.parts[0]?.independent];
+    expect(shape(p.segments[4])).toEqual([5, true, true]);
+    expect(shape(p.segments[5])).toEqual([7, false, false]);
+    feed(p, 30, { t0: 6.4, keyEvery: 6 });
+    // Segments 6-8 (1.2 s, clean) each wait for the next keyframe; then 1.2 s is learned, and segments 9
+    // and 10 close with their last part: nothing is left open after the fragment ending at 12.4 s.
+    expect(p.segments.slice(5).map(shape)).toEqual([
+      [7, true, false],
+      [6, true, true],
+      [6, true, true],
+      [6, true, true],
+      [6, true, true],
+      [6, true, true],
+    ]);
+    expect(p.openSegment()).toBeUndefined();
+  });
+
   test("closeAtTarget waits for a cut when the segment holds a second keyframe (a start-up GOP)", () => {
     const p = new RenditionPackager(opts({ closeAtTarget: true }));
     p.beginInput(init);
@@ -141,11 +185,12 @@ describe("RenditionPackager", () => {
   test("keeps a window of segments and parts for the last few only", () => {
     const p = new RenditionPackager(opts({ windowSegments: 4, partSegments: 2 }));
     p.beginInput(init);
-    feed(p, 50);
+    // 48 fragments: nine full segments and three parts of the tenth, which is still open.
+    feed(p, 48);
     expect(p.segments.map((s) => s.msn)).toEqual([5, 6, 7, 8, 9]);
     expect(p.segments.map((s) => s.hasParts)).toEqual([false, false, true, true, true]);
     expect(p.part(0)).toBeUndefined();
-    expect(p.part(49)?.msn).toBe(9);
+    expect(p.part(47)?.msn).toBe(9);
     expect(p.segment(4)).toBeUndefined();
     expect(p.segment(9)).toBeUndefined(); // still open
     expect(p.segment(5)?.bytes?.length).toBe(5);

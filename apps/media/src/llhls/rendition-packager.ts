@@ -49,7 +49,8 @@ export interface PackagerOptions {
   /**
    * The encoder puts a keyframe exactly every `targetDuration` (Hearth's own rungs): a segment that began at
    * a keyframe is complete as soon as it reaches the target, one frame after its last part rather than one
-   * part later when the next keyframe shows up. Off for a copied rung, whose keyframes the publisher places.
+   * part later when the next keyframe shows up. Off for a copied rung, whose keyframes the publisher places:
+   * there the GOP is learned from the segments so far.
    */
   closeAtTarget?: boolean;
   /** Wall clock, ms; injectable for tests. */
@@ -59,6 +60,13 @@ export interface PackagerOptions {
 /** A segment starts at a keyframe once the open one is at least this share of the target. */
 const KEYFRAME_CUT_SHARE = 0.85;
 const NO_BYTES = new Uint8Array(0);
+/** Clean segments in a row, alike in length, before a copied rung's GOP is trusted. */
+const LEARN_SEGMENTS = 3;
+
+/** Starts with a keyframe and holds no other. */
+function isClean(s: Segment): boolean {
+  return s.parts[0]?.independent === true && !s.parts.some((p, i) => i > 0 && p.independent);
+}
 
 /**
  * Turns the fragments of one rendition into parts and segments, across any number of inputs (each
@@ -78,6 +86,11 @@ export class RenditionPackager {
   private anchor: { wallMs: number; decodeTime: number } | null = null;
   private readonly partsById = new Map<number, Part>();
   private carry: Uint8Array[] = [];
+  /**
+   * Durations of this input's latest clean segments (one keyframe, at the start). Three alike tell a copied
+   * rung's GOP, so its segments can close on time too (see reachedTarget).
+   */
+  private cleanRun: number[] = [];
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
 
@@ -103,6 +116,7 @@ export class RenditionPackager {
     this.discontinuityPending = this.segments.length > 0 || this.nextMsn > 0;
     this.anchor = null;
     this.carry = [];
+    this.cleanRun = [];
     this.ended = false;
     this.changed();
   }
@@ -239,18 +253,29 @@ export class RenditionPackager {
   }
 
   /**
-   * Whether the next keyframe is due now: the segment started at one, holds no other, and has reached the
-   * target within half a frame. A segment that held a keyframe elsewhere (a start-up GOP) waits for a cut.
+   * Whether the next keyframe is due now: the segment started at one, holds no other, and has reached the GOP
+   * within half a frame. The GOP is the target for a fixed-GOP rung; for a copied rung it is learned from the
+   * last three clean segments of this input, when they agree within half a frame (a publisher with a steady
+   * keyframe interval). A wrong guess costs one segment that does not start with a keyframe (the playlist
+   * then drops EXT-X-INDEPENDENT-SEGMENTS until it leaves the window) and starts the learning over.
+   * A segment that held a keyframe elsewhere (a start-up GOP) waits for a cut.
    */
   private reachedTarget(open: Segment, frameSeconds: number): boolean {
-    if (!this.o.closeAtTarget || !open.parts[0]?.independent) return false;
-    if (open.parts.some((p, i) => i > 0 && p.independent)) return false;
-    return open.duration >= this.o.targetDuration - frameSeconds / 2;
+    if (!isClean(open)) return false;
+    const gop = this.o.closeAtTarget ? this.o.targetDuration : this.learnedGop(frameSeconds);
+    return gop !== null && open.duration >= gop - frameSeconds / 2;
+  }
+
+  private learnedGop(frameSeconds: number): number | null {
+    if (this.cleanRun.length < LEARN_SEGMENTS) return null;
+    const spread = Math.max(...this.cleanRun) - Math.min(...this.cleanRun);
+    return spread <= frameSeconds / 2 ? (this.cleanRun.at(-1) ?? null) : null;
   }
 
   private closeOpenSegment(): void {
     const open = this.openSegment();
     if (!open) return;
+    this.cleanRun = isClean(open) ? [...this.cleanRun, open.duration].slice(-LEARN_SEGMENTS) : [];
     open.bytes = concatBytes(open.parts.map((p) => p.bytes));
   }
 
