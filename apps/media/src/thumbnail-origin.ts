@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { Hono } from "hono";
+import { HLS_CORS, hlsNotFound } from "./hls-responses.ts";
 
 /**
  * The one HLS-path object read from disk: `/hls/<publicId>/thumb.jpg`, the preview written every 10 s while
@@ -9,32 +10,19 @@ import { Hono } from "hono";
 
 const PATH = /^([A-Za-z0-9_-]{8,32})\/thumb\.jpg$/;
 
-const CORS = {
-  "Access-Control-Allow-Origin": "*",
-  "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-  "Access-Control-Allow-Headers": "Range",
-  "Access-Control-Expose-Headers": "Content-Length, Content-Range",
-  "Access-Control-Max-Age": "86400",
-};
-
-function notFound(): Response {
-  return new Response(JSON.stringify({ error: { code: "not_found", message: "no such HLS resource" } }), {
-    status: 404,
-    headers: { ...CORS, "Content-Type": "application/json", "Cache-Control": "no-store" },
-  });
-}
-
-/** Routes for `/hls/*` after the packager's: the preview from `hlsDir`, 404 for everything else. */
+/**
+ * Routes for `/hls/*` after the packager's (which also answers every CORS preflight under /hls): the preview
+ * from `hlsDir`, 404 for everything else.
+ */
 export function thumbnailOrigin(hlsDir: string): Hono {
   const app = new Hono();
-  app.options("/*", () => new Response(null, { status: 204, headers: CORS }));
   app.on(["GET", "HEAD"], "/*", async (c) => {
     const rel = c.req.path.replace(/^\/hls\//, "");
-    if (!PATH.test(rel)) return notFound();
+    if (!PATH.test(rel)) return hlsNotFound();
     const file = Bun.file(join(hlsDir, rel));
-    if (!(await file.exists())) return notFound();
+    if (!(await file.exists())) return hlsNotFound();
     // Refreshed every 10 s while live: a CDN may keep it briefly.
-    const headers = { ...CORS, "Content-Type": "image/jpeg", "Cache-Control": "public, max-age=5" };
+    const headers = { ...HLS_CORS, "Content-Type": "image/jpeg", "Cache-Control": "public, max-age=5" };
     if (c.req.method === "HEAD")
       return new Response(null, { headers: { ...headers, "Content-Length": String(file.size) } });
     // Read fully: the preview is renamed into place, so a stream of a replaced inode could end short.

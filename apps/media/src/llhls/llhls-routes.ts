@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { HLS_CORS, hlsError, hlsNotFound } from "../hls-responses.ts";
 import { isReady, isTooFarAhead, parseReloadRequest, ReloadError } from "./blocking-reload.ts";
 import type { LlhlsStream } from "./llhls-stream.ts";
 import { renderMediaPlaylist } from "./media-playlist.ts";
@@ -12,28 +13,12 @@ export interface LlhlsLookup {
 
 const PLAYLIST = "application/vnd.apple.mpegurl";
 const IMMUTABLE = "public, max-age=31536000, immutable";
-const CORS = {
-  "Access-Control-Allow-Origin": "*",
-  "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-  "Access-Control-Allow-Headers": "Range",
-  "Access-Control-Expose-Headers": "Content-Length, Content-Range, Age",
-  "Access-Control-Max-Age": "86400",
-};
 const ID = /^[A-Za-z0-9_-]{8,32}$/;
 const RUNG = /^[a-z0-9_-]{1,16}$/;
 
-function error(status: number, code: string, message: string): Response {
-  return new Response(JSON.stringify({ error: { code, message } }), {
-    status,
-    headers: { ...CORS, "Content-Type": "application/json", "Cache-Control": "no-store" },
-  });
-}
-
-const notFound = () => error(404, "not_found", "no such HLS resource");
-
 function media(bytes: Uint8Array, type = "video/mp4"): Response {
   return new Response(bytes as Uint8Array<ArrayBuffer>, {
-    headers: { ...CORS, "Content-Type": type, "Cache-Control": IMMUTABLE },
+    headers: { ...HLS_CORS, "Content-Type": type, "Cache-Control": IMMUTABLE },
   });
 }
 
@@ -47,12 +32,12 @@ async function playlist(
   name: string,
 ) {
   const p = s.rendition(name);
-  if (!p) return notFound();
+  if (!p) return hlsNotFound();
   let directives: ReturnType<typeof parseReloadRequest>;
   try {
     directives = parseReloadRequest(query);
   } catch (err) {
-    if (err instanceof ReloadError) return error(400, "invalid_input", err.message);
+    if (err instanceof ReloadError) return hlsError(400, "invalid_input", err.message);
     throw err;
   }
   const { msn, part } = directives;
@@ -60,11 +45,11 @@ async function playlist(
   const blocking = msn !== null && !p.ended;
   if (blocking) {
     if (isTooFarAhead(p, msn, part))
-      return error(400, "too_far_ahead", "requested segment or part is too far ahead");
+      return hlsError(400, "too_far_ahead", "requested segment or part is too far ahead");
     const ok = await p.waitFor(() => isReady(p, msn, part), holdMs(p), req.signal);
-    if (!ok) return error(503, "not_available", "the requested part did not appear in time");
+    if (!ok) return hlsError(503, "not_available", "the requested part did not appear in time");
   }
-  if (p.currentInitSeq < 0) return notFound();
+  if (p.currentInitSeq < 0) return hlsNotFound();
   const body = renderMediaPlaylist(p, {
     sessionTag: s.sessionTag,
     skip: directives.skip,
@@ -72,30 +57,30 @@ async function playlist(
   });
   // A blocking response names a state that never goes back, so a CDN may keep it a while (the query is in the key).
   const cache = blocking ? `public, max-age=${p.o.targetDuration * 3}` : "public, max-age=1";
-  return new Response(body, { headers: { ...CORS, "Content-Type": PLAYLIST, "Cache-Control": cache } });
+  return new Response(body, { headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": cache } });
 }
 
 async function partResponse(req: Request, p: RenditionPackager, id: number): Promise<Response> {
   const have = p.part(id);
   if (have) return media(have.bytes, "video/mp4");
   // Only the preload-hinted part is waited for; anything else missing is a plain 404 (6.2.6).
-  if (id !== p.nextPartId || p.ended) return notFound();
+  if (id !== p.nextPartId || p.ended) return hlsNotFound();
   const ok = await p.waitFor(() => p.part(id) !== undefined || p.ended, holdMs(p), req.signal);
   const part = p.part(id);
   if (ok && part) return media(part.bytes, "video/mp4");
-  return error(503, "not_available", "the hinted part did not appear in time");
+  return hlsError(503, "not_available", "the hinted part did not appear in time");
 }
 
 /** LL-HLS routes: `/<publicId>/master.m3u8` and `/<publicId>/<rung>/{index.m3u8,init-*.mp4,seg-*.m4s,part-*.m4s}`. */
 export function llhlsRoutes(registry: LlhlsLookup): Hono {
   const app = new Hono();
-  app.options("/*", () => new Response(null, { status: 204, headers: CORS }));
+  app.options("/*", () => new Response(null, { status: 204, headers: HLS_CORS }));
   app.get("/:publicId/master.m3u8", (c) => {
     const id = c.req.param("publicId");
     const s = ID.test(id) ? registry.get(id) : undefined;
-    if (!s) return notFound();
+    if (!s) return hlsNotFound();
     return new Response(s.renderMaster(), {
-      headers: { ...CORS, "Content-Type": PLAYLIST, "Cache-Control": "public, max-age=1" },
+      headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": "public, max-age=1" },
     });
   });
   app.get("/:publicId/:rung/:file", async (c) => {
@@ -103,17 +88,17 @@ export function llhlsRoutes(registry: LlhlsLookup): Hono {
     const rung = c.req.param("rung");
     const s = ID.test(id) && RUNG.test(rung) ? registry.get(id) : undefined;
     const p = s?.rendition(rung);
-    if (!s || !p) return notFound();
+    if (!s || !p) return hlsNotFound();
     const ref = parseResourceName(c.req.param("file"), s.sessionTag);
-    if (!ref) return notFound();
+    if (!ref) return hlsNotFound();
     if (ref.kind === "playlist") return playlist(c.req.raw, (k) => c.req.query(k), s, rung);
     if (ref.kind === "part") return partResponse(c.req.raw, p, ref.id);
     if (ref.kind === "segment") {
       const seg = p.segment(ref.msn);
-      return seg?.bytes ? media(seg.bytes) : notFound();
+      return seg?.bytes ? media(seg.bytes) : hlsNotFound();
     }
     const init = p.inits.get(ref.seq);
-    return init ? media(init.bytes) : notFound();
+    return init ? media(init.bytes) : hlsNotFound();
   });
   return app;
 }
