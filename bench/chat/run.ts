@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openDatabase } from "@hearth/db";
+import { freePort, waitFor } from "../../tests/e2e/support/ports.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +26,7 @@ const schema = `bench_chat_${randomBytes(4).toString("hex")}`;
 const db = await openDatabase({ url: PG_URL, schema, max: 1 });
 await db.migrate();
 
-const port = await freePort();
+const port = freePort();
 const server = Bun.spawn(["bun", join(ROOT, "apps/chat/src/main.ts")], {
   env: {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -46,7 +47,7 @@ const http = `http://127.0.0.1:${port}`;
 const results: Array<Record<string, unknown>> = [];
 
 try {
-  await waitUp(`${http}/healthz`);
+  await waitFor(`${http}/healthz`, 20_000);
   for (const clients of (values.clients ?? "").split(",").map(Number)) {
     const room = `bench_${randomBytes(5).toString("hex")}`;
     const res = await fetch(`${http}/internal/rooms`, {
@@ -134,24 +135,3 @@ console.log(
   "(CPU in cores; this machine has 2 shared cores and other work may be running on them. Ping: /healthz round trip" +
     " to the server during the step, ms. Lag: how late the load generator's 10 ms timer fired, ms.)",
 );
-
-async function freePort(): Promise<number> {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = probe.port;
-  probe.stop(true);
-  return p;
-}
-
-async function waitUp(url: string): Promise<void> {
-  const end = Date.now() + 20_000;
-  while (Date.now() < end) {
-    if (
-      await fetch(url)
-        .then((r) => r.ok)
-        .catch(() => false)
-    )
-      return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`${url} did not come up`);
-}
