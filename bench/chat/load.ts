@@ -37,7 +37,8 @@ const connectMs = performance.now() - started;
 
 const senders: WebSocket[] = [];
 for (let i = 0; i < Number(values.senders); i++) {
-  const ws = new WebSocket(`${url.href}?name=sender${i}`);
+  // Unique per generator, so several generators can share one room (display names are unique per room).
+  const ws = new WebSocket(`${url.href}?name=s${i}-${process.pid}`);
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
     ws.onerror = reject;
@@ -113,7 +114,16 @@ async function step(rate: number) {
     droppedClients: stats.closed - closedBefore,
     loadCpu: Math.round(((cpu1.user + cpu1.system) / 1e6 / wall) * 100) / 100,
     serverCpu:
-      srv0 === undefined || srv1 === undefined ? null : Math.round(((srv1 - srv0) / wall) * 100) / 100,
+      srv0 === undefined || srv1 === undefined
+        ? null
+        : Math.round(((srv1.user + srv1.sys - srv0.user - srv0.sys) / wall) * 100) / 100,
+    // The kernel's share of the server's CPU: on loopback, send() also runs the receiver's TCP work.
+    serverKernelShare:
+      srv0 === undefined || srv1 === undefined
+        ? null
+        : Math.round(
+            ((srv1.sys - srv0.sys) / Math.max(0.01, srv1.user + srv1.sys - srv0.user - srv0.sys)) * 100,
+          ) / 100,
     serverRssMb: serverRss(),
     loadLagP99: Math.round(lags[Math.floor(lags.length * 0.99)] ?? 0),
     wallStart,
@@ -121,12 +131,12 @@ async function step(rate: number) {
   };
 }
 
-/** CPU seconds the server process used so far (utime + stime from /proc). */
-function serverCpu(): number | undefined {
+/** CPU seconds the server process used so far, in user space and in the kernel (utime, stime from /proc). */
+function serverCpu(): { user: number; sys: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${serverPid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100;
+    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
   } catch {
     return undefined;
   }

@@ -122,6 +122,7 @@ const COLUMNS: Array<[string, string, number]> = [
   ["p99 ms", "p99", 7],
   ["dropped", "droppedClients", 8],
   ["server CPU", "serverCpu", 11],
+  ["kernel share", "serverKernelShare", 13],
   ["loadgen CPU", "loadCpu", 12],
   ["server RSS MB", "serverRssMb", 14],
   ["server ping p99", "serverPingP99", 16],
@@ -133,5 +134,6 @@ for (const r of results)
 console.log(`(server fan-out batching: ${values["batch-ms"]} ms for rooms of 500+ sockets)`);
 console.log(
   "(CPU in cores; this machine has 2 shared cores and other work may be running on them. Ping: /healthz round trip" +
-    " to the server during the step, ms. Lag: how late the load generator's 10 ms timer fired, ms.)",
+    " to the server during the step, ms. Lag: how late the load generator's 10 ms timer fired, ms. Kernel share: the" +
+    " part of the server's CPU spent in the kernel, where loopback send() also does the receiving side's TCP work.)",
 );

@@ -284,16 +284,21 @@ export class ChatHub {
   }
 
   /**
-   * Sends a frame to the room's local sockets. Big rooms batch frames for a few ms: frames published in
-   * one event-loop turn reach each socket in one write, which roughly halves the per-socket syscall cost
-   * that dominates fan-out to thousands of clients.
+   * Sends a frame to the room's local sockets. Big rooms batch frames: frames published in one event-loop
+   * turn reach each socket in one write, which roughly halves the per-socket syscall cost that dominates
+   * fan-out to thousands of clients. Batches start at most `batchMs` apart, counted from the previous
+   * batch rather than from the first waiting frame: writing one batch to 10,000 sockets takes longer than
+   * `batchMs`, and frames that arrived meanwhile have already waited that long.
    */
   private broadcast(room: Room, data: string, isMessage = false): void {
     if (isMessage) this.o.metrics.messagesOut += room.conns.size;
     const { batchMs, batchMin } = this.o.fanout;
     if (batchMs > 0 && (room.outbox.length > 0 || room.conns.size >= batchMin)) {
       room.outbox.push(data);
-      room.flushTimer ??= setTimeout(() => this.flush(room), batchMs);
+      room.flushTimer ??= setTimeout(
+        () => this.flush(room),
+        Math.max(0, batchMs - (performance.now() - room.lastFlushAt)),
+      );
       return;
     }
     this.publisher?.publish(room.topic, data);
@@ -302,6 +307,7 @@ export class ChatHub {
   private flush(room: Room): void {
     if (room.flushTimer) clearTimeout(room.flushTimer);
     room.flushTimer = undefined;
+    room.lastFlushAt = performance.now();
     const out = room.outbox;
     room.outbox = [];
     for (const data of out) this.publisher?.publish(room.topic, data);

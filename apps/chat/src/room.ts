@@ -34,6 +34,8 @@ export class Room {
   /** Frames waiting for the next batched fan-out (big rooms only). */
   outbox: string[] = [];
   flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last batch went out (performance.now()); batches start at most `batchMs` apart. */
+  lastFlushAt = Number.NEGATIVE_INFINITY;
   /** The last messages, oldest first: what a joining client gets in `hello`. */
   recent: ChatMessage[] = [];
 
