@@ -152,6 +152,24 @@ function naiveArgs(r: PlannedRung, preset: string, out: string): string[] {
   ];
 }
 
+/** Decoding the source's video and nothing else: the work the naive shape repeats for every encoded rung. */
+function decodeOnlyArgs(): string[] {
+  return [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-f",
+    "flv",
+    "-i",
+    "pipe:0",
+    "-map",
+    "0:v:0",
+    "-f",
+    "null",
+    "-",
+  ];
+}
+
 /** Bytes per second of media for the same 360p rung muxed as MPEG-TS and as fMP4. */
 async function segmentOverhead(): Promise<void> {
   const sizes: Record<string, number> = {};
@@ -236,6 +254,17 @@ try {
     );
     const ratio = (results.veryfast ?? 0) / (results.naive ?? 1);
     console.log(`ladder/naive (veryfast): ${ratio.toFixed(2)}x  (target <= 0.6x)`);
+    // What one decode can save at most: the naive shape decodes once per encoded rung, the ladder once;
+    // the encodes are the same work in both. So naive ~ ladder + (k - 1) x decode, and the ratio cannot
+    // drop below ladder / (ladder + (k - 1) x decode) whatever the ladder's own plumbing costs.
+    const decode = await measure("decode only (one per naive rung)", [decodeOnlyArgs()]);
+    const encoded = rungs.filter((r) => r.video.mode === "encode").length;
+    const ladder = results.veryfast ?? 0;
+    console.log(
+      `one decode saves ${encoded - 1} x ${decode.toFixed(3)} cores; predicted ratio ` +
+        `${(ladder / (ladder + (encoded - 1) * decode)).toFixed(2)}x; 0.6x would need the ladder at <= ` +
+        `${(1.5 * (encoded - 1) * decode).toFixed(2)} cores, its ${encoded} x264 encodes included`,
+    );
   }
   source = join(work, "clean.flv");
   await segmentOverhead();

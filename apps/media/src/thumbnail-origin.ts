@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { PUBLIC_ID_CHARS } from "@hearth/contracts";
 import { Hono } from "hono";
 import { HLS_CORS, hlsNotFound } from "./hls-responses.ts";
 
@@ -8,7 +9,7 @@ import { HLS_CORS, hlsNotFound } from "./hls-responses.ts";
  * Only that shape is served (no traversal, no odd names); anything else under /hls is a 404.
  */
 
-const PATH = /^([A-Za-z0-9_-]{8,32})\/thumb\.jpg$/;
+const PATH = new RegExp(`^${PUBLIC_ID_CHARS}/thumb\\.jpg$`);
 
 /**
  * Routes for `/hls/*` after the packager's (which also answers every CORS preflight under /hls): the preview

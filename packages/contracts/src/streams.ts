@@ -1,9 +1,12 @@
 import { z } from "zod";
 
+/** The characters of a public id, for routes that match it inside a longer path. */
+export const PUBLIC_ID_CHARS = "[A-Za-z0-9_-]{8,32}";
+
 /** A public id: short, URL-safe, random (see the manager's stream-id module). */
 export const PublicId = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{8,32}$/, "public ids are 8-32 characters of A-Z, a-z, 0-9, _ and -");
+  .regex(new RegExp(`^${PUBLIC_ID_CHARS}$`), "public ids are 8-32 characters of A-Z, a-z, 0-9, _ and -");
 
 // Control characters (C0, DEL, C1) would break logs, titles and chat headers.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.

@@ -1,3 +1,4 @@
+import { PUBLIC_ID_CHARS } from "@hearth/contracts";
 import { Hono } from "hono";
 import { HLS_CORS, hlsError, hlsNotFound } from "../hls-responses.ts";
 import { isReady, isTooFarAhead, parseReloadRequest, ReloadError } from "./blocking-reload.ts";
@@ -13,7 +14,7 @@ export interface LlhlsLookup {
 
 const PLAYLIST = "application/vnd.apple.mpegurl";
 const IMMUTABLE = "public, max-age=31536000, immutable";
-const ID = /^[A-Za-z0-9_-]{8,32}$/;
+const ID = new RegExp(`^${PUBLIC_ID_CHARS}$`);
 const RUNG = /^[a-z0-9_-]{1,16}$/;
 
 function media(bytes: Uint8Array, type = "video/mp4"): Response {
