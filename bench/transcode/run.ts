@@ -101,6 +101,9 @@ function ladderArgs(rungs: PlannedRung[], preset: string, out: string): string[]
   return args.map((a) => (/^pipe:([3-9]|\d\d)$/.test(a) ? join(out, `rung-${a.slice(5)}.mp4`) : a));
 }
 
+/** How each measured ffmpeg reads the feeder's FLV (quiet: only errors reach the bench's output). */
+const FLV_ON_STDIN = ["-hide_banner", "-loglevel", "error", "-f", "flv", "-i", "pipe:0"];
+
 /** The naive shape: one process per rung, each decoding (and, for scaled rungs, scaling) on its own. */
 function naiveArgs(r: PlannedRung, preset: string, out: string): string[] {
   mkdirSync(join(out, r.name), { recursive: true });
@@ -131,13 +134,7 @@ function naiveArgs(r: PlannedRung, preset: string, out: string): string[] {
         ];
   const audio = r.audio?.mode === "encode" ? ["-c:a", "aac", "-b:a", `${r.audio.kbps}k`] : ["-c:a", "copy"];
   return [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-f",
-    "flv",
-    "-i",
-    "pipe:0",
+    ...FLV_ON_STDIN,
     ...video,
     ...audio,
     "-f",
@@ -154,20 +151,7 @@ function naiveArgs(r: PlannedRung, preset: string, out: string): string[] {
 
 /** Decoding the source's video and nothing else: the work the naive shape repeats for every encoded rung. */
 function decodeOnlyArgs(): string[] {
-  return [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-f",
-    "flv",
-    "-i",
-    "pipe:0",
-    "-map",
-    "0:v:0",
-    "-f",
-    "null",
-    "-",
-  ];
+  return [...FLV_ON_STDIN, "-map", "0:v:0", "-f", "null", "-"];
 }
 
 /** Bytes per second of media for the same 360p rung muxed as MPEG-TS and as fMP4. */
