@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ChatCloseCode, ChatServerFrame, StreamLookup } from "@hearth/contracts";
-import { FINAL_CLOSE_REASONS, parseServerFrame, parseStreamLookup } from "./wire-guards.ts";
+import { ChatCloseCode, ChatServerFrame, PUBLIC_ID_CHARS, StreamLookup } from "@hearth/contracts";
+import { FINAL_CLOSE_REASONS, PUBLIC_ID, parseServerFrame, parseStreamLookup } from "./wire-guards.ts";
 
 const msg = { id: "m1", userId: "user_abcdefgh", name: "ann", text: "hi <b>", ts: 1_700_000_000_000 };
 const VALID: unknown[] = [
@@ -73,6 +73,10 @@ describe("chat frame guard agrees with the contract's zod schema", () => {
 });
 
 describe("stream lookup guard agrees with the contract", () => {
+  test("its public-id pattern is the contract's", () => {
+    expect(PUBLIC_ID.source).toBe(`^${PUBLIC_ID_CHARS}$`);
+  });
+
   const ok = {
     publicId: "abcdEFGH1234",
     name: "n",

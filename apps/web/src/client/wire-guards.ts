@@ -19,7 +19,8 @@ const isStr = (v: unknown): v is string => typeof v === "string";
 const isInt = (v: unknown): v is number => Number.isInteger(v);
 const isCounts = (o: Obj) => isInt(o.viewers) && isInt(o.chatters);
 const USER_ID = /^[A-Za-z0-9_-]{8,40}$/;
-const PUBLIC_ID = /^[A-Za-z0-9_-]{8,32}$/;
+/** The contracts' PUBLIC_ID_CHARS, anchored (a test compares them). */
+export const PUBLIC_ID = /^[A-Za-z0-9_-]{8,32}$/;
 
 function isMessage(v: unknown): v is ChatMessage {
   return (
