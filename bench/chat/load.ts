@@ -99,6 +99,9 @@ async function step(rate: number) {
   const drainEnd = performance.now() + 3000;
   while (stats.messages < expected && performance.now() < drainEnd) await Bun.sleep(50);
   const wall = (sendEnd - t0) / 1000;
+  // The server's CPU seconds in the step, all of it and the kernel's part.
+  const srv =
+    srv0 && srv1 ? { all: srv1.user + srv1.sys - srv0.user - srv0.sys, sys: srv1.sys - srv0.sys } : null;
   const lat = stats.latencies.sort((a, b) => a - b);
   const q = (p: number) =>
     Math.round((lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN) * 10) / 10;
@@ -113,17 +116,9 @@ async function step(rate: number) {
     samples: lat.length,
     droppedClients: stats.closed - closedBefore,
     loadCpu: Math.round(((cpu1.user + cpu1.system) / 1e6 / wall) * 100) / 100,
-    serverCpu:
-      srv0 === undefined || srv1 === undefined
-        ? null
-        : Math.round(((srv1.user + srv1.sys - srv0.user - srv0.sys) / wall) * 100) / 100,
+    serverCpu: srv && Math.round((srv.all / wall) * 100) / 100,
     // The kernel's share of the server's CPU: on loopback, send() also runs the receiver's TCP work.
-    serverKernelShare:
-      srv0 === undefined || srv1 === undefined
-        ? null
-        : Math.round(
-            ((srv1.sys - srv0.sys) / Math.max(0.01, srv1.user + srv1.sys - srv0.user - srv0.sys)) * 100,
-          ) / 100,
+    serverKernelShare: srv && Math.round((srv.sys / Math.max(0.01, srv.all)) * 100) / 100,
     serverRssMb: serverRss(),
     loadLagP99: Math.round(lags[Math.floor(lags.length * 0.99)] ?? 0),
     wallStart,

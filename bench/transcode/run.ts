@@ -236,14 +236,14 @@ try {
       "naive: ffmpeg per rung, veryfast",
       rungs.map((r) => naiveArgs(r, "veryfast", join(work, `${noisy}-naive`))),
     );
-    const ratio = (results.veryfast ?? 0) / (results.naive ?? 1);
+    const ladder = results.veryfast ?? 0;
+    const ratio = ladder / (results.naive ?? 1);
     console.log(`ladder/naive (veryfast): ${ratio.toFixed(2)}x  (target <= 0.6x)`);
     // What one decode can save at most: the naive shape decodes once per encoded rung, the ladder once;
     // the encodes are the same work in both. So naive ~ ladder + (k - 1) x decode, and the ratio cannot
     // drop below ladder / (ladder + (k - 1) x decode) whatever the ladder's own plumbing costs.
     const decode = await measure("decode only (one per naive rung)", [decodeOnlyArgs()]);
     const encoded = rungs.filter((r) => r.video.mode === "encode").length;
-    const ladder = results.veryfast ?? 0;
     console.log(
       `one decode saves ${encoded - 1} x ${decode.toFixed(3)} cores; predicted ratio ` +
         `${(ladder / (ladder + (encoded - 1) * decode)).toFixed(2)}x; 0.6x would need the ladder at <= ` +
