@@ -22,11 +22,16 @@ describe.each(kinds)("manager on %s", (kind) => {
     expect(res.status).toBe(201);
     return StartedStream.parse(await res.json());
   };
+  let seq = 0;
   const setLive = (publicId: string, live: boolean, rungs: unknown[] = []) =>
     req(`/internal/streams/${publicId}/state`, {
       method: "POST",
       headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
-      body: JSON.stringify({ live, rungs }),
+      body: JSON.stringify({
+        phase: live ? "live" : "ended",
+        origin: { node: "default", session: "test", epoch: 1, seq: seq++ },
+        rungs,
+      }),
     });
 
   test("create → list → lookup by bitrate → stop", async () => {

@@ -14,6 +14,9 @@ export function toSummary(row: StreamRow, webUrl: string, viewers: ViewerCounts)
     publicId: row.publicId,
     name: row.name,
     live: row.live,
+    reconnecting: row.live && row.reconnecting,
+    quality: row.live ? (row.quality?.level ?? null) : null,
+    realtime: row.quality?.realtime ?? true,
     watchUrl: `${webUrl}/watch/${row.publicId}`,
     hlsUrl: row.hlsUrl,
     chatUrl: row.chatUrl,
@@ -67,5 +70,15 @@ export function toLookup(row: StreamRow, bitrate: number | undefined): StreamLoo
   const rungs: Rung[] = row.rungs.map((r) => ({ ...r }));
   const rung = bitrate === undefined ? undefined : pickRung(rungs, bitrate);
   const hlsUrl = rung ? `${hlsDir(row.hlsUrl)}${rung.playlist ?? `${rung.name}/index.m3u8`}` : row.hlsUrl;
-  return { publicId: row.publicId, name: row.name, live: row.live, hlsUrl, chatUrl: row.chatUrl, rungs };
+  return {
+    publicId: row.publicId,
+    name: row.name,
+    live: row.live,
+    reconnecting: row.live && row.reconnecting,
+    quality: row.live ? (row.quality?.level ?? null) : null,
+    realtime: row.quality?.realtime ?? true,
+    hlsUrl,
+    chatUrl: row.chatUrl,
+    rungs,
+  };
 }

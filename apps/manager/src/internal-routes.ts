@@ -61,10 +61,12 @@ export function internalRoutes(deps: InternalDeps): Hono {
     const publicId = PublicId.safeParse(c.req.param("publicId"));
     if (!publicId.success) throw new HttpError(400, "invalid_input", "bad public id");
     const update = await body(c.req.raw, StreamStateUpdate);
-    const row = await deps.store.setLive(publicId.data, update.live, update.rungs);
+    // Interim: live/offline only; ordering by origin and the reconnecting phase land with the live-state work.
+    const live = update.phase === "live" || update.phase === "reconnecting";
+    const row = await deps.store.setLive(publicId.data, live, update.rungs);
     if (!row) throw new HttpError(404, "not_found", "no active stream with that public id");
     deps.onChange();
-    deps.logger.info(update.live ? "stream live" : "stream offline", { publicId: publicId.data });
+    deps.logger.info(live ? "stream live" : "stream offline", { publicId: publicId.data });
     return c.body(null, 204);
   });
 

@@ -75,7 +75,16 @@ describe.each(["postgres", "pglite"] as const)("media node registry on %s", (kin
     expect(await nodes.sweep()).toBe(1);
     expect((await store.get("streamBBBBBB"))?.live).toBe(false);
     expect(
-      (await internal("/nodes/heartbeat", { ...node("b"), live: ["streamBBBBBB", "notOnThisNode1"] })).status,
+      (
+        await internal("/nodes/heartbeat", {
+          ...node("b"),
+          streams: ["streamBBBBBB", "notOnThisNode1"].map((publicId, seq) => ({
+            publicId,
+            phase: "live",
+            origin: { node: "b", session: `s-${publicId}`, epoch: Date.now(), seq },
+          })),
+        })
+      ).status,
     ).toBe(204);
     const back = await store.get("streamBBBBBB");
     expect(back?.live).toBe(true);

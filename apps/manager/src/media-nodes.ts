@@ -11,8 +11,18 @@ export function mediaNodeStore(db: Database, timeoutMs: number) {
   return {
     /** Registers a node or refreshes its heartbeat and addresses; returns how many streams came back live. */
     async heartbeat(h: MediaNodeHeartbeat): Promise<number> {
-      const { live, ...node } = h;
-      const values = { ...node, heartbeatAt: new Date() };
+      const { streams: reported, budget, ...node } = h;
+      const live = reported
+        .filter((s) => s.phase === "live" || s.phase === "reconnecting")
+        .map((s) => s.publicId);
+      const values = {
+        ...node,
+        budgetTotal: budget?.total ?? null,
+        budgetUsed: budget?.used ?? null,
+        budgetFullLadder: budget?.fullLadder ?? null,
+        maxStreams: budget?.maxStreams ?? null,
+        heartbeatAt: new Date(),
+      };
       await withDb(() =>
         db.insert(mediaNodes).values(values).onConflictDoUpdate({ target: mediaNodes.id, set: values }),
       );

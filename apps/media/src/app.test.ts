@@ -39,7 +39,15 @@ const TOKEN = "internal-token-0123456789";
 const removed: string[] = [];
 const app = createApp({
   registry: {
-    status: (publicId) => ({ publicId, live: false, rungs: [], input: null, transcoder: null }),
+    status: (publicId) => ({
+      publicId,
+      live: false,
+      phase: null,
+      quality: null,
+      rungs: [],
+      input: null,
+      transcoder: null,
+    }),
     metrics: () => ({
       streams: [{ publicId: ID, ingestBps: 3_000_000, speed: 1.01, restarts: 2 }],
       restartsEnded: 1,

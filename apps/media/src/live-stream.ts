@@ -178,6 +178,8 @@ export class LiveStream {
     return {
       publicId: this.publicId,
       live: true,
+      phase: this.playable ? "live" : "starting",
+      quality: null,
       rungs: this.playable ?? [],
       input: {
         videoCodec: s.videoCodec,

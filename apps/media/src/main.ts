@@ -58,6 +58,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     ffprobePath: env.FFPROBE_PATH,
     logger,
     reporter: o.reporter ?? managerStateReporter(manager, logger),
+    nodeId: env.MEDIA_NODE_ID ?? "default",
     retentionSeconds: env.HLS_RETENTION_SECONDS,
   });
   const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
@@ -112,7 +113,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
           internalUrl: env.MEDIA_NODE_INTERNAL_URL ?? `http://127.0.0.1:${httpPort}`,
           capacity: env.MEDIA_CAPACITY,
         },
-        live: () => registry.metrics().streams.map((s) => s.publicId),
+        streams: () => registry.heartbeatStreams(),
       })
     : null;
   heartbeat?.start();

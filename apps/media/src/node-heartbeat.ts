@@ -1,4 +1,4 @@
-import { MediaNodeHeartbeat } from "@hearth/contracts";
+import { type HeartbeatStream, MediaNodeHeartbeat } from "@hearth/contracts";
 import type { InternalClient, Logger } from "@hearth/server-kit";
 
 export interface NodeHeartbeatOptions {
@@ -6,9 +6,9 @@ export interface NodeHeartbeatOptions {
   logger: Logger;
   intervalMs: number;
   /** Everything the manager needs to place streams here and route viewers to them. */
-  node: Omit<MediaNodeHeartbeat, "load" | "live">;
-  /** The public ids this node is serving live now. */
-  live(): string[];
+  node: Omit<MediaNodeHeartbeat, "load" | "streams">;
+  /** The streams this node has now, with their newest reported state. */
+  streams(): HeartbeatStream[];
 }
 
 /** Registers this media node with the manager and keeps heart-beating until stop(). */
@@ -16,8 +16,8 @@ export function nodeHeartbeat(options: NodeHeartbeatOptions) {
   let timer: ReturnType<typeof setInterval> | undefined;
   let failing = false;
   const beat = async () => {
-    const live = options.live();
-    const body = MediaNodeHeartbeat.parse({ ...options.node, load: live.length, live });
+    const streams = options.streams();
+    const body = MediaNodeHeartbeat.parse({ ...options.node, load: streams.length, streams });
     try {
       await options.client.call("POST", "/internal/nodes/heartbeat", body, null);
       if (failing) options.logger.info("manager reachable again; heartbeat resumed");

@@ -32,7 +32,15 @@ function endedStream(publicId: string) {
   stream.end();
   const app = createApp({
     registry: {
-      status: (id) => ({ publicId: id, live: false, rungs: [], input: null, transcoder: null }),
+      status: (id) => ({
+        publicId: id,
+        live: false,
+        phase: null,
+        quality: null,
+        rungs: [],
+        input: null,
+        transcoder: null,
+      }),
       metrics: () => ({ streams: [], restartsEnded: 0 }),
       remove: async () => {},
     },

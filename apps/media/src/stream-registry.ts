@@ -1,7 +1,7 @@
-import type { MediaStreamStatus } from "@hearth/contracts";
+import type { HeartbeatStream, MediaStreamStatus, ReportOrigin } from "@hearth/contracts";
 import { type IngestFeed, LiveStream, type LiveStreamConfig } from "./live-stream.ts";
 import { EndedStreamRetention } from "./retention.ts";
-import type { StateReporter } from "./state-reporter.ts";
+import { reportOrigins, type StateReporter, stateUpdate } from "./state-reporter.ts";
 
 /**
  * The one path every ingest feeds: an ingest that has verified a publisher calls `publishStarted`,
@@ -10,13 +10,19 @@ import type { StateReporter } from "./state-reporter.ts";
 export interface Pipeline {
   /** Starts transcoding; false when the stream is already live (a second publisher is refused). */
   publishStarted(publicId: string, feed: IngestFeed): Promise<boolean>;
-  /** Ends the live session of `feed` (or the current one): ffmpeg stopped, playlists ended, manager told. */
-  publishStopped(publicId: string, feed?: IngestFeed): Promise<void>;
+  /**
+   * The publisher of `feed` (or the current one) went away. `how`: "clean" for an unpublish the publisher
+   * asked for (RTMP FCUnpublish/deleteStream, WHIP DELETE, stop_stream): the session ends; "dropped" for an
+   * abrupt end (socket closed or idle, ICE/DTLS failure): the stream waits for the publisher to come back.
+   */
+  publishStopped(publicId: string, feed?: IngestFeed, how?: "clean" | "dropped"): Promise<void>;
   isLive(publicId: string): boolean;
 }
 
 export interface RegistryConfig extends LiveStreamConfig {
   reporter: StateReporter;
+  /** This node's id in state reports ("default" for a single node). */
+  nodeId?: string;
   /** How long an ended stream's playlists, segments and thumb.jpg stay served. */
   retentionSeconds: number;
   /** How long a new session may take to produce its first segments before it is reported live anyway. */
@@ -38,8 +44,12 @@ export class StreamRegistry implements Pipeline {
   /** Serialises each stream's start/stop and its reports, so "offline" never overtakes "live". */
   private readonly chains = new Map<string, Promise<unknown>>();
   private restartsTotal = 0;
+  private readonly origins: ReturnType<typeof reportOrigins>;
+  /** The origin of each stream's newest report (interim: until one state machine per stream owns it). */
+  private readonly lastOrigin = new Map<string, ReportOrigin>();
 
   constructor(private readonly c: RegistryConfig) {
+    this.origins = reportOrigins(c.nodeId ?? "default");
     this.retention = new EndedStreamRetention({
       seconds: c.retentionSeconds,
       hlsDir: c.hlsDir,
@@ -76,7 +86,9 @@ export class StreamRegistry implements Pipeline {
       });
       const rungs = await stream.waitPlayable(this.c.playableTimeoutMs ?? 15_000);
       if (this.live.get(publicId) !== stream) return true; // already stopped again
-      await this.c.reporter.report(publicId, true, rungs ?? []);
+      const origin = this.origins.session();
+      this.lastOrigin.set(publicId, origin);
+      await this.c.reporter.report(publicId, stateUpdate("live", origin, rungs ?? []));
       this.c.logger.info("stream live", { publicId });
       return true;
     });
@@ -90,7 +102,10 @@ export class StreamRegistry implements Pipeline {
     this.restartsTotal += stream.transcoderStats().restarts;
     await this.serial(publicId, async () => {
       // The manager hears "offline" at once; ffmpeg may need a moment to flush what it has buffered.
-      await Promise.all([stream.stop(), this.c.reporter.report(publicId, false, [])]);
+      const last = this.lastOrigin.get(publicId);
+      const origin = last ? this.origins.next(last) : this.origins.session();
+      this.lastOrigin.delete(publicId);
+      await Promise.all([stream.stop(), this.c.reporter.report(publicId, stateUpdate("ended", origin))]);
       this.c.logger.info("stream offline", { publicId });
       // A publisher that came back while ffmpeg was stopping already owns the id: its output must stay.
       if (!this.live.has(publicId)) void this.retention.schedule(publicId);
@@ -109,7 +124,7 @@ export class StreamRegistry implements Pipeline {
   status(publicId: string): MediaStreamStatus {
     const s = this.live.get(publicId);
     if (s) return s.status();
-    return { publicId, live: false, rungs: [], input: null, transcoder: null };
+    return { publicId, live: false, phase: null, quality: null, rungs: [], input: null, transcoder: null };
   }
 
   /** Per-stream numbers for /metrics. */
@@ -119,6 +134,14 @@ export class StreamRegistry implements Pipeline {
       return { publicId: s.publicId, ingestBps: s.ingestBps(), speed: t.speed, restarts: t.restarts };
     });
     return { streams, restartsEnded: this.restartsTotal };
+  }
+
+  /** Every live stream's newest reported state, for heartbeats. */
+  heartbeatStreams(): HeartbeatStream[] {
+    return [...this.lastOrigin].map(([publicId, origin]) => ({
+      publicId,
+      ...stateUpdate("live", origin, this.live.get(publicId)?.status().rungs ?? []),
+    }));
   }
 
   /** Pids of every ffmpeg currently running. */

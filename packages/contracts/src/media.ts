@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { StreamPhase, StreamQuality } from "./internal.ts";
 import { PublicId, Rung } from "./streams.ts";
 
 /**
@@ -35,6 +36,9 @@ export type LadderConfig = z.infer<typeof LadderConfig>;
 export const MediaStreamStatus = z.object({
   publicId: PublicId,
   live: z.boolean(),
+  /** The stream's state machine (absent for a stream this node does not have). */
+  phase: StreamPhase.nullable().default(null),
+  quality: StreamQuality.nullable().default(null),
   rungs: z.array(Rung),
   input: z
     .object({

@@ -40,6 +40,12 @@ export const StreamSummary = z.object({
   publicId: PublicId,
   name: z.string(),
   live: z.boolean(),
+  /** Live, but the publisher dropped and may come back within the node's grace: players wait, chat stays open. */
+  reconnecting: z.boolean().default(false),
+  /** Which quality the stream got on its node ("full", "reduced", "source"); null while offline. */
+  quality: z.enum(["full", "reduced", "source"]).nullable().default(null),
+  /** False while the node cannot keep the stream real-time (shown as degraded). */
+  realtime: z.boolean().default(true),
   watchUrl: z.string(),
   hlsUrl: z.string(),
   chatUrl: z.string(),
@@ -56,7 +62,11 @@ export const StreamList = z.object({
 });
 export type StreamList = z.infer<typeof StreamList>;
 
-export const StartStreamBody = z.object({ name: StreamName });
+export const StartStreamBody = z.object({
+  name: StreamName,
+  /** An operator-issued creation (invite) token; required when the instance runs with STREAM_CREATION=token. */
+  creationToken: z.string().min(1).max(200).optional(),
+});
 
 /** The only response that ever carries the private id (the stream key). */
 export const StartedStream = z.object({
@@ -75,6 +85,9 @@ export const StreamLookup = z.object({
   publicId: PublicId,
   name: z.string(),
   live: z.boolean(),
+  reconnecting: z.boolean().default(false),
+  quality: z.enum(["full", "reduced", "source"]).nullable().default(null),
+  realtime: z.boolean().default(true),
   hlsUrl: z.string(),
   chatUrl: z.string(),
   rungs: z.array(Rung),

@@ -4,6 +4,12 @@ import { sql } from "drizzle-orm";
 import { openDatabase } from "./client.ts";
 
 const URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+/** How many migrations the repository holds. */
+const MIGRATIONS = (
+  (await Bun.file(new globalThis.URL("../../../drizzle/meta/_journal.json", import.meta.url)).json()) as {
+    entries: unknown[];
+  }
+).entries.length;
 
 test("several processes migrating one Postgres at once: one runs the migrations, the others wait", async () => {
   const schema = `t_${randomBytes(6).toString("hex")}`;
@@ -15,7 +21,8 @@ test("several processes migrating one Postgres at once: one runs the migrations,
       sql.raw(`select count(*)::int as n from "${schema}"."__drizzle_migrations"`),
     )) as unknown as Array<{ n: number }>;
     // Each migration recorded exactly once.
-    expect(rows[0]?.n).toBe(1);
+    expect(MIGRATIONS).toBeGreaterThan(0);
+    expect(rows[0]?.n).toBe(MIGRATIONS);
   } finally {
     await handles[0]?.db.execute(sql.raw(`drop schema "${schema}" cascade`));
     await Promise.all(handles.map((h) => h.close()));

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -39,12 +41,52 @@ export const streams = pgTable(
     hlsUrl: text("hls_url").notNull(),
     chatUrl: text("chat_url").notNull(),
     rungs: jsonb("rungs").$type<StoredRung[]>().notNull().default(sql`'[]'::jsonb`),
+    /** Live, but the publisher dropped and may come back within the node's grace. */
+    reconnecting: boolean("reconnecting").notNull().default(false),
+    /** The quality the node gave the stream (contracts' StreamQuality); null while offline. */
+    quality: jsonb("quality").$type<StoredQuality | null>(),
+    /**
+     * The newest state report applied (contracts' ReportOrigin): a report is applied only when its
+     * (epoch, seq) is greater, so stale heartbeats and reports from a node the stream has left change nothing.
+     */
+    stateNode: text("state_node"),
+    stateSession: text("state_session"),
+    stateEpoch: bigint("state_epoch", { mode: "number" }).notNull().default(0),
+    stateSeq: integer("state_seq").notNull().default(0),
+    /** When the newest state report (or heartbeat carrying it) arrived. */
+    stateAt: timestamp("state_at", { withTimezone: true, mode: "date", precision: 3 }),
+    /** The client address that created the stream (abuse limits); null for admin-created streams. */
+    creatorIp: text("creator_ip"),
   },
   (t) => [
     // The directory's order: live first, then newest; ended streams are filtered out.
     index("streams_directory_idx").on(t.endedAt, t.live, t.createdAt, t.publicId),
+    index("streams_creator_idx").on(t.creatorIp, t.endedAt),
   ],
 );
+
+/** One stream's quality as stored (mirrors the contracts' StreamQuality). */
+export type StoredQuality = {
+  level: "full" | "reduced" | "source";
+  preset: string | null;
+  rungs: string[];
+  reason: string | null;
+  realtime: boolean;
+};
+
+/** Operator-issued stream creation (invite) tokens; the secret is kept only as its SHA-256. */
+export const creationTokens = pgTable("creation_tokens", {
+  id: text("id").primaryKey(),
+  tokenHash: text("token_hash").notNull().unique(),
+  label: text("label").notNull().default(""),
+  /** null: unlimited uses until expiry or revocation. */
+  usesLeft: integer("uses_left"),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date", precision: 3 }),
+  revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date", precision: 3 }),
+  createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 })
+    .notNull()
+    .defaultNow(),
+});
 
 /** Media nodes that registered with the manager (scale-out). */
 export const mediaNodes = pgTable("media_nodes", {
@@ -55,6 +97,11 @@ export const mediaNodes = pgTable("media_nodes", {
   internalUrl: text("internal_url").notNull(),
   capacity: integer("capacity").notNull(),
   load: integer("load").notNull().default(0),
+  /** The node's transcode budget and its use (contracts' NodeBudget), from its newest heartbeat. */
+  budgetTotal: doublePrecision("budget_total"),
+  budgetUsed: doublePrecision("budget_used"),
+  budgetFullLadder: doublePrecision("budget_full_ladder"),
+  maxStreams: integer("max_streams"),
   heartbeatAt: timestamp("heartbeat_at", { withTimezone: true, mode: "date", precision: 3 })
     .notNull()
     .defaultNow(),
