@@ -16,7 +16,7 @@ import { startRtmpIngest } from "./rtmp-ingest.ts";
 import { rtmpPublishHandler } from "./rtmp-publish.ts";
 import { managerStateReporter, type StateReporter } from "./state-reporter.ts";
 import { StreamRegistry } from "./stream-registry.ts";
-import { bunSpawnFfmpeg, createWhipIngest, managerStreamExists } from "./whip/index.ts";
+import { createWhipIngest, managerStreamExists } from "./whip/index.ts";
 
 /** Extra knobs for tests and benchmarks: replace how keys are checked and where transitions go. */
 export interface MediaStartOptions extends AppStartOptions {
@@ -68,14 +68,12 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     logger,
     onPublish: rtmpPublishHandler({ verifier, pipeline: registry, logger }),
   });
-  // WHIP relays a browser's WebRTC into our own RTMP listener: one ingest path, one key check.
-  const rtmpHost = env.BIND_HOST === "0.0.0.0" || env.BIND_HOST === "::" ? "127.0.0.1" : env.BIND_HOST;
+  // WHIP hands its RTP to the same pipeline as RTMP (an IngestFeed): one transcoder, one key check.
   const whip = createWhipIngest({
     verifyKey: (key) => verifier.verify(key),
     streamExists: managerStreamExists(manager),
     isLive: (publicId) => registry.isLive(publicId),
-    rtmpUrl: (key) => `rtmp://${rtmpHost}:${rtmp.port}/live/${key}`,
-    spawnFfmpeg: bunSpawnFfmpeg(env.FFMPEG_PATH),
+    pipeline: registry,
     logger: logger.child({ part: "whip" }),
     keyframeIntervalMs: env.SEGMENT_SECONDS * 1000,
   });
@@ -83,7 +81,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     registry: {
       status: (publicId) => registry.status(publicId),
       metrics: () => registry.metrics(),
-      // The manager deleted the stream: end a WHIP session (if any) and the RTMP publish behind it.
+      // The manager deleted the stream: end a WHIP session (if any), then the pipeline's session.
       async remove(publicId) {
         await whip.kick(publicId);
         await registry.remove(publicId);
