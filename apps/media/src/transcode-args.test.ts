@@ -71,7 +71,7 @@ describe("buildTranscodeArgs", () => {
     });
     expect(args.slice(8, args.indexOf("-filter_complex"))).toEqual([
       ...["-nostdin", "-protocol_whitelist", "file,udp,rtp"],
-      ...["-analyzeduration", "10000000", "-probesize", "10000000"],
+      ...["-analyzeduration", "10000000", "-probesize", "10000000", "-fpsprobesize", "0"],
       ...["-fflags", "+genpts", "-reorder_queue_size", "64", "-i", "/tmp/hearth-whip-1.sdp"],
     ]);
     // Opus cannot be copied into the AAC ladder: the source rung's audio is encoded too.

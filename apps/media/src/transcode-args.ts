@@ -71,6 +71,8 @@ export function buildTranscodeArgs(o: TranscodeOptions): string[] {
       // H.264 size comes from the SPS of the first keyframe (asked for with PLI); probing ends once it is
       // seen, so a generous ceiling costs nothing but keeps a slow first keyframe from failing the start.
       ["-analyzeduration", "10000000", "-probesize", "10000000"],
+      // No frame-rate probing (~0.8 s of frames): encoded rungs set -r, the copied rung keeps RTP timestamps.
+      ["-fpsprobesize", "0"],
       // WebRTC timestamps start anywhere; regenerate missing pts.
       ["-fflags", "+genpts"],
       // A short jitter buffer: werift already reorders and NACKs; the default 500 packets stalls on a real loss.
