@@ -136,4 +136,8 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
 }
 
 if (import.meta.main)
-  await runStandalone(start, { env: process.env, logger: createLogger({ svc: "media" }) });
+  await runStandalone(start, {
+    env: process.env,
+    // The internal token is redacted from every line, whatever shape it has.
+    logger: createLogger({ svc: "media" }, { secrets: [process.env.INTERNAL_TOKEN ?? ""] }),
+  });

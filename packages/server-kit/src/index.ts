@@ -8,6 +8,6 @@ export {
   internalClient,
   UpstreamError,
 } from "./internal-client.ts";
-export { createLogger, type Logger } from "./logger.ts";
+export { createLogger, type Logger, type LoggerOptions, redactText } from "./logger.ts";
 export { allowOnly } from "./method-guard.ts";
 export { requestId } from "./request-id.ts";
