@@ -7,6 +7,7 @@ import {
   runStandalone,
 } from "@hearth/server-kit";
 import { createApp } from "./app.ts";
+import { ConnectionLimits } from "./connection-limits.ts";
 import { parseEnv } from "./env.ts";
 import { type KeyVerifier, managerKeyVerifier } from "./key-verifier.ts";
 import { LlhlsRegistry } from "./llhls/llhls-stream.ts";
@@ -62,9 +63,20 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     retentionSeconds: env.HLS_RETENTION_SECONDS,
   });
   const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
+  const limits = new ConnectionLimits(
+    {
+      rtmpPerIp: env.RTMP_MAX_CONNECTIONS_PER_IP,
+      rtmpHandshakes: env.RTMP_MAX_HANDSHAKES,
+      rtmpPublishTimeoutMs: env.RTMP_PUBLISH_TIMEOUT_SECONDS * 1000,
+      whipSetupsPerIp: env.WHIP_MAX_SETUPS_PER_IP,
+      whipSetups: env.WHIP_MAX_SETUPS,
+    },
+    logger.child({ part: "limits" }),
+  );
   const rtmp = await startRtmpIngest({
     port: env.RTMP_PORT,
     host: env.BIND_HOST,
+    limits,
     logger,
     onPublish: rtmpPublishHandler({ verifier, pipeline: registry, logger }),
   });
@@ -74,13 +86,15 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     streamExists: managerStreamExists(manager),
     isLive: (publicId) => registry.isLive(publicId),
     pipeline: registry,
+    limits,
+    trustedProxies: env.TRUSTED_PROXIES,
     logger: logger.child({ part: "whip" }),
     keyframeIntervalMs: env.SEGMENT_SECONDS * 1000,
   });
   const app = createApp({
     registry: {
       status: (publicId) => registry.status(publicId),
-      metrics: () => registry.metrics(),
+      metrics: () => ({ ...registry.metrics(), limits: limits.snapshot() }),
       // The manager deleted the stream: end a WHIP session (if any), then the pipeline's session.
       async remove(publicId) {
         await whip.kick(publicId);

@@ -1,7 +1,13 @@
+import type { ConnectionLimits } from "./connection-limits.ts";
 import type { StreamMetrics } from "./stream-registry.ts";
 
 /** Renders the media node's Prometheus text exposition. */
-export function renderMetrics(m: { streams: StreamMetrics[]; restartsEnded: number }): string {
+export function renderMetrics(m: {
+  streams: StreamMetrics[];
+  restartsEnded: number;
+  /** The connection limits' counters, when the node has limits. */
+  limits?: ReturnType<ConnectionLimits["snapshot"]>;
+}): string {
   const out: string[] = [];
   const family = (name: string, type: string, help: string) =>
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -17,5 +23,16 @@ export function renderMetrics(m: { streams: StreamMetrics[]; restartsEnded: numb
   for (const s of m.streams)
     out.push(`hearth_media_ffmpeg_restarts_total{stream="${s.publicId}"} ${s.restarts}`);
   out.push(`hearth_media_ffmpeg_restarts_total{stream="_ended"} ${m.restartsEnded}`);
+  if (m.limits) {
+    family("hearth_media_connections_refused_total", "counter", "Connections refused or closed by a limit.");
+    for (const [limit, n] of Object.entries(m.limits.refused))
+      out.push(`hearth_media_connections_refused_total{limit="${limit}"} ${n}`);
+    family("hearth_media_rtmp_connections", "gauge", "Open RTMP connections.");
+    out.push(`hearth_media_rtmp_connections ${m.limits.rtmpConnections}`);
+    family("hearth_media_rtmp_handshakes", "gauge", "RTMP connections not yet publishing.");
+    out.push(`hearth_media_rtmp_handshakes ${m.limits.rtmpHandshaking}`);
+    family("hearth_media_whip_setups", "gauge", "WHIP offers being answered.");
+    out.push(`hearth_media_whip_setups ${m.limits.whipSetups}`);
+  }
   return `${out.join("\n")}\n`;
 }

@@ -332,6 +332,33 @@ describe("WHIP protocol", () => {
     expect(ingest.publishing(LIVE_ID)).toBe(false);
   });
 
+  test("over the setup limit: 429 with Retry-After and the usual JSON error; the slot frees once answered", async () => {
+    const released: string[] = [];
+    let inSetup = 0;
+    const { post } = await setup({
+      limits: {
+        admitWhipSetup: (ip) => {
+          if (inSetup >= 1) return { status: 429, retryAfterSeconds: 2, message: "too many offers" };
+          inSetup++;
+          return () => {
+            inSetup--;
+            released.push(ip);
+          };
+        },
+      },
+    });
+    const sdp = await offer();
+    const [a, b] = await Promise.all([post(LIVE_ID, sdp, LIVE_KEY), post(OTHER_ID, sdp, OTHER_KEY)]);
+    const refused = a.status === 429 ? a : b;
+    expect([a.status, b.status].sort()).toEqual([201, 429]);
+    expect(refused.headers.get("retry-after")).toBe("2");
+    expect(await errorOf(refused)).toEqual({ code: "too_many_requests", message: "too many offers" });
+    // Released after the answer (or a refusal further on): app.request has no peer address.
+    expect(released).toEqual(["unknown"]);
+    expect((await post(OTHER_ID, "garbage", OTHER_KEY)).status).toBe(400);
+    expect(released).toHaveLength(2);
+  });
+
   test("verification outage is 503, not 401", async () => {
     const { post } = await setup({
       verifyKey: async () => {

@@ -7,8 +7,10 @@ import {
   notFoundHandler,
   safeEqual,
 } from "@hearth/server-kit";
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { ConnectionLimits } from "../connection-limits.ts";
 import type { Pipeline } from "../stream-registry.ts";
+import { clientAddress } from "./client-address.ts";
 import { chooseCodecs, type OfferChoice, OfferError } from "./offer.ts";
 import { type SessionOptions, WhipSession } from "./session.ts";
 
@@ -26,6 +28,10 @@ export interface WhipDeps {
   isLive(publicId: string): boolean;
   /** Where sessions hand their media (the node's StreamRegistry): the same path as RTMP. */
   pipeline: Pick<Pipeline, "publishStarted" | "publishStopped">;
+  /** Caps offers in setup per address and node-wide; unlimited when absent. */
+  limits?: Pick<ConnectionLimits, "admitWhipSetup">;
+  /** Proxies whose X-Forwarded-For names the client (for the per-address cap). */
+  trustedProxies?: string[];
   logger: Logger;
   /** Where the routes are mounted (Location is built from it); default "/whip". */
   basePath?: string;
@@ -127,6 +133,25 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
       );
     const publicId = c.req.param("publicId");
     if (!PublicId.safeParse(publicId).success) throw new HttpError(404, "not_found", "no such stream");
+    const admitted = deps.limits?.admitWhipSetup(clientAddress(c, deps.trustedProxies ?? []));
+    if (admitted && typeof admitted !== "function")
+      throw new HttpError(
+        admitted.status,
+        admitted.status === 429 ? "too_many_requests" : "unavailable",
+        admitted.message,
+        {
+          "Retry-After": String(admitted.retryAfterSeconds),
+        },
+      );
+    try {
+      return await answerOffer(c, publicId);
+    } finally {
+      admitted?.();
+    }
+  });
+
+  /** Checks the key and the offer, starts a session and answers (the part a setup limit covers). */
+  async function answerOffer(c: Context, publicId: string): Promise<Response> {
     const key = requireKey(c.req.header("authorization"));
     await authorize(key, publicId);
     refuseIfLive(publicId);
@@ -183,7 +208,7 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
     c.header("Location", `${basePath}/${publicId}/${id}`);
     c.header("Content-Type", "application/sdp");
     return c.body(answer, 201);
-  });
+  }
 
   routes.delete("/:publicId/:sessionId", async (c) => {
     const entry = byId.get(c.req.param("sessionId"));
