@@ -3,13 +3,15 @@
  * ffmpeg that loops a pre-encoded 720p30 H.264 + Opus clip as RTP in real time (-re), so the ingest
  * sees a steady, known bitrate. Runs in its own process: its CPU is not the server's.
  *   bun bench/whip/publisher.ts <whipUrl/publicId> <key> <clip.ts>
+ * A key of "-" is read from WHIP_KEY instead (secret-scan: no key on any command line on the machine).
  * Prints `PUBLISHED <ms>` once the WHIP POST answered 201; stops on SIGTERM (sends DELETE).
  */
 import { createSocket, type Socket } from "node:dgram";
 // werift is a dependency of apps/media; bench/ sits outside the workspaces (bun installs them isolated).
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from "werift";
 
-const [whipUrl, key, clip] = process.argv.slice(2);
+const [whipUrl, keyArg, clip] = process.argv.slice(2);
+const key = keyArg === "-" ? process.env.WHIP_KEY : keyArg;
 if (!whipUrl || !key || !clip) throw new Error("usage: publisher.ts <whipUrl> <key> <clip>");
 
 const H264_PT = 102;
