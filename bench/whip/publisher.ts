@@ -9,6 +9,7 @@
 import { createSocket, type Socket } from "node:dgram";
 // werift is a dependency of apps/media; bench/ sits outside the workspaces (bun installs them isolated).
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from "werift";
+import { guardSocketErrors } from "../../apps/media/src/whip/socket-guard.ts";
 
 const [whipUrl, keyArg, clip] = process.argv.slice(2);
 const key = keyArg === "-" ? process.env.WHIP_KEY : keyArg;
@@ -53,10 +54,13 @@ const answer = await res.text();
 if (res.status !== 201) throw new Error(`WHIP POST answered ${res.status}: ${answer}`);
 const location = new URL(res.headers.get("location") ?? "", whipUrl).href;
 await pc.setRemoteDescription({ type: "answer", sdp: answer });
+// An ICMP "port unreachable" (the server's side went away first) must not crash the publisher mid-run.
+guardSocketErrors(pc, () => undefined);
 
 function rtpInput(track: MediaStreamTrack, payloadType: number): Promise<{ socket: Socket; port: number }> {
   return new Promise((resolve) => {
     const socket = createSocket("udp4");
+    socket.on("error", () => undefined);
     socket.on("message", (data) => {
       const rtp = RtpPacket.deSerialize(data);
       rtp.header.payloadType = payloadType;
