@@ -321,6 +321,14 @@ describe("hostile input never crashes the media node", () => {
       expect(r.body).not.toContain("root:");
     }
 
+    // Stalled handshakes were closed by the publish deadline, and /metrics counted them.
+    const metrics = await (await fetch(`${p.mediaUrl}/metrics`)).text();
+    const timedOut = /hearth_media_connections_refused_total\{limit="rtmp_publish_timeout"\} (\d+)/.exec(
+      metrics,
+    );
+    expect(Number(timedOut?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(metrics).toContain("hearth_media_rtmp_connections 0");
+
     // Still serving: the node's health, and a real publisher goes live with a playlist.
     expect((await fetch(`${p.mediaUrl}/healthz`)).status).toBe(200);
     await until(

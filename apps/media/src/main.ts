@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import {
+  AppMetrics,
   type AppStartOptions,
   createLogger,
   internalClient,
@@ -11,6 +12,7 @@ import { ConnectionLimits } from "./connection-limits.ts";
 import { parseEnv } from "./env.ts";
 import { type KeyVerifier, managerKeyVerifier } from "./key-verifier.ts";
 import { LlhlsRegistry } from "./llhls/llhls-stream.ts";
+import { registerLimitMetrics } from "./metrics.ts";
 import { nodeHeartbeat } from "./node-heartbeat.ts";
 import { removeLeftovers } from "./retention.ts";
 import { startRtmpIngest } from "./rtmp-ingest.ts";
@@ -73,6 +75,8 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     },
     logger.child({ part: "limits" }),
   );
+  const metrics = new AppMetrics("media");
+  registerLimitMetrics(metrics, () => limits.snapshot());
   const rtmp = await startRtmpIngest({
     port: env.RTMP_PORT,
     host: env.BIND_HOST,
@@ -94,7 +98,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
   const app = createApp({
     registry: {
       status: (publicId) => registry.status(publicId),
-      metrics: () => ({ ...registry.metrics(), limits: limits.snapshot() }),
+      metrics: () => registry.metrics(),
       // The manager deleted the stream: end a WHIP session (if any), then the pipeline's session.
       async remove(publicId) {
         await whip.kick(publicId);
@@ -102,6 +106,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
       },
     },
     whip: whip.routes,
+    metrics,
     llhls,
     hlsDir: env.HLS_DIR,
     internalToken: env.INTERNAL_TOKEN,

@@ -1,38 +1,79 @@
+import type { AppMetrics } from "@hearth/server-kit";
+import { Counter } from "prom-client";
 import type { ConnectionLimits } from "./connection-limits.ts";
 import type { StreamMetrics } from "./stream-registry.ts";
 
-/** Renders the media node's Prometheus text exposition. */
-export function renderMetrics(m: {
-  streams: StreamMetrics[];
-  restartsEnded: number;
-  /** The connection limits' counters, when the node has limits. */
-  limits?: ReturnType<ConnectionLimits["snapshot"]>;
-}): string {
-  const out: string[] = [];
-  const family = (name: string, type: string, help: string) =>
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  family("hearth_media_live_streams", "gauge", "Streams currently live on this node.");
-  out.push(`hearth_media_live_streams ${m.streams.length}`);
-  family("hearth_media_ingest_bitrate_bps", "gauge", "Publisher ingest bitrate, bits per second.");
-  for (const s of m.streams)
-    out.push(`hearth_media_ingest_bitrate_bps{stream="${s.publicId}"} ${Math.round(s.ingestBps)}`);
-  family("hearth_media_transcode_speed", "gauge", "ffmpeg speed (1 = real time).");
-  for (const s of m.streams)
-    if (s.speed !== null) out.push(`hearth_media_transcode_speed{stream="${s.publicId}"} ${s.speed}`);
-  family("hearth_media_ffmpeg_restarts_total", "counter", "ffmpeg restarts after a crash.");
-  for (const s of m.streams)
-    out.push(`hearth_media_ffmpeg_restarts_total{stream="${s.publicId}"} ${s.restarts}`);
-  out.push(`hearth_media_ffmpeg_restarts_total{stream="_ended"} ${m.restartsEnded}`);
-  if (m.limits) {
-    family("hearth_media_connections_refused_total", "counter", "Connections refused or closed by a limit.");
-    for (const [limit, n] of Object.entries(m.limits.refused))
-      out.push(`hearth_media_connections_refused_total{limit="${limit}"} ${n}`);
-    family("hearth_media_rtmp_connections", "gauge", "Open RTMP connections.");
-    out.push(`hearth_media_rtmp_connections ${m.limits.rtmpConnections}`);
-    family("hearth_media_rtmp_handshakes", "gauge", "RTMP connections not yet publishing.");
-    out.push(`hearth_media_rtmp_handshakes ${m.limits.rtmpHandshaking}`);
-    family("hearth_media_whip_setups", "gauge", "WHIP offers being answered.");
-    out.push(`hearth_media_whip_setups ${m.limits.whipSetups}`);
-  }
-  return `${out.join("\n")}\n`;
+/** What the media node's per-stream gauges read at scrape time. */
+export type StreamMetricsSource = () => { streams: StreamMetrics[]; restartsEnded: number };
+
+/**
+ * Registers the media node's per-stream series on the app's registry. They are read when scraped (a gauge's
+ * collect), so the pipeline keeps its own numbers and never pushes into the registry on a hot path.
+ */
+export function registerStreamMetrics(metrics: AppMetrics, read: StreamMetricsSource): void {
+  let snapshot: ReturnType<StreamMetricsSource> | null = null;
+  // One read per scrape: the first collect takes the snapshot, the last one drops it.
+  const take = () => {
+    snapshot ??= read();
+    return snapshot;
+  };
+  metrics.gauge("hearth_media_live_streams", "Streams currently live on this node.", [], (g) => {
+    g.set(take().streams.length);
+  });
+  metrics.gauge(
+    "hearth_media_ingest_bitrate_bps",
+    "Publisher ingest bitrate, bits per second.",
+    ["stream"],
+    (g) => {
+      g.reset();
+      for (const s of take().streams) g.set({ stream: s.publicId }, Math.round(s.ingestBps));
+    },
+  );
+  metrics.gauge("hearth_media_transcode_speed", "ffmpeg speed (1 = real time).", ["stream"], (g) => {
+    g.reset();
+    for (const s of take().streams) if (s.speed !== null) g.set({ stream: s.publicId }, s.speed);
+  });
+  // Restarts are counted by each stream's transcoder; the counter copies them at scrape time.
+  new Counter({
+    name: "hearth_media_ffmpeg_restarts_total",
+    help: "ffmpeg restarts after a crash, per live stream and for ended sessions (_ended).",
+    labelNames: ["stream"],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      const m = take();
+      for (const s of m.streams) this.inc({ stream: s.publicId }, s.restarts);
+      this.inc({ stream: "_ended" }, m.restartsEnded);
+      snapshot = null;
+    },
+  });
+}
+
+/**
+ * Registers the connection limits' series: refusals by limit (copied from the limits' own counts at scrape
+ * time, like the restarts above) and what is held now.
+ */
+export function registerLimitMetrics(
+  metrics: AppMetrics,
+  read: () => ReturnType<ConnectionLimits["snapshot"]>,
+): void {
+  new Counter({
+    name: "hearth_media_connections_refused_total",
+    help: "Connections refused or closed by a limit (rtmp_per_ip, rtmp_handshakes, rtmp_publish_timeout, whip_setups_per_ip, whip_setups).",
+    labelNames: ["limit"],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [limit, n] of Object.entries(read().refused)) this.inc({ limit }, n);
+    },
+  });
+  metrics.gauge("hearth_media_rtmp_connections", "Open RTMP connections.", [], (g) =>
+    g.set(read().rtmpConnections),
+  );
+  metrics.gauge("hearth_media_rtmp_handshakes", "RTMP connections not yet publishing.", [], (g) =>
+    g.set(read().rtmpHandshaking),
+  );
+  metrics.gauge("hearth_media_whip_setups", "WHIP offers being answered.", [], (g) =>
+    g.set(read().whipSetups),
+  );
 }
