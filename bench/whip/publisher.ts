@@ -85,6 +85,8 @@ const source = Bun.spawn(
   ].flat(),
   { stdin: "ignore", stdout: "ignore", stderr: "inherit" },
 );
+// However this process ends, the looping source must not outlive it.
+process.on("exit", () => source.kill("SIGKILL"));
 console.log(`PUBLISHED ${Date.now() - t0}`);
 
 process.on("SIGTERM", async () => {

@@ -21,6 +21,7 @@ import { start as startManager } from "../../apps/manager/src/main.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
 import { type MediaNodeProcess, publishLight, spawnMediaNode } from "./support/media-node-process.ts";
 import { freePort } from "./support/ports.ts";
+import { alive, descendants } from "./support/processes.ts";
 import { until } from "./support/until.ts";
 
 const TOKEN = `scan-${randomBytes(16).toString("hex")}`;
@@ -152,9 +153,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) {
+    // The WHIP publisher's own ffmpeg must not outlive it, however it ends.
+    const grandchildren = descendants(c.pid);
     c.kill("SIGTERM");
     const done = await Promise.race([c.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
     if (!done) c.kill("SIGKILL");
+    for (const pid of grandchildren) if (alive(pid)) process.kill(pid, "SIGKILL");
   }
   await node?.stop();
   for (const app of apps.reverse()) await app.stop().catch(() => {});
