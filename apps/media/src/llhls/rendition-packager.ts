@@ -55,6 +55,45 @@ export interface PackagerOptions {
   closeAtTarget?: boolean;
   /** Wall clock, ms; injectable for tests. */
   now?: () => number;
+  /** Media sequence number of the first segment (see media-sequence.ts: seeded from the wall clock). */
+  firstMsn?: number;
+  /**
+   * The session's one clock: every rung of a stream maps the same media time of an input to the same wall
+   * time (RFC 8216bis 6.2.4). Without one, each rung dates its input from its own first fragment's arrival.
+   */
+  clock?: SessionClock;
+}
+
+/**
+ * One wall-clock origin per input (ffmpeg run) shared by every rung of a session: the first rung to produce
+ * a fragment of input `seq` fixes which wall time that media time was captured at; the others reuse it, so
+ * a copied rung (out first) and encoded rungs (tens of ms later) date the same frame alike.
+ */
+export class SessionClock {
+  private readonly anchors = new Map<number, { wallMs: number; mediaSeconds: number }>();
+  private latest = -1;
+
+  /**
+   * A rung's new input begins; `previous` is that rung's last input number. Rungs meet the same ffmpeg run
+   * in turn, so the first to arrive opens a new number and the others join it (a rung that missed a run,
+   * its ffmpeg gone before that rung's init, skips ahead).
+   */
+  enterInput(previous: number): number {
+    this.latest = Math.max(this.latest, previous + 1);
+    return this.latest;
+  }
+
+  /** The wall time (ms) of media time `mediaSeconds` of input `seq`; `capturedMs` anchors the input's first call. */
+  wallTime(seq: number, mediaSeconds: number, capturedMs: number): number {
+    let a = this.anchors.get(seq);
+    if (!a) {
+      a = { wallMs: capturedMs, mediaSeconds };
+      this.anchors.set(seq, a);
+      // Only the current and the previous input can still produce fragments.
+      for (const k of this.anchors.keys()) if (k < seq - 1) this.anchors.delete(k);
+    }
+    return a.wallMs + (mediaSeconds - a.mediaSeconds) * 1000;
+  }
 }
 
 /** A segment starts at a keyframe once the open one is at least this share of the target. */
@@ -79,11 +118,12 @@ export class RenditionPackager {
   /** Discontinuities that have left the window (EXT-X-DISCONTINUITY-SEQUENCE). */
   discontinuitySequence = 0;
   ended = false;
-  private nextMsn = 0;
+  private nextMsn: number;
   private partCounter = 0;
   private initSeq = -1;
   private discontinuityPending = false;
-  private anchor: { wallMs: number; decodeTime: number } | null = null;
+  /** This input's number in the session clock (inputs of all rungs are counted alike). */
+  private inputSeq = -1;
   private readonly partsById = new Map<number, Part>();
   private carry: Uint8Array[] = [];
   /**
@@ -96,7 +136,11 @@ export class RenditionPackager {
 
   constructor(readonly o: PackagerOptions) {
     this.now = o.now ?? Date.now;
+    this.nextMsn = o.firstMsn ?? 0;
+    this.clock = o.clock ?? new SessionClock();
   }
+
+  private readonly clock: SessionClock;
 
   /** Id of the next part to be produced (the EXT-X-PRELOAD-HINT target). */
   get nextPartId(): number {
@@ -113,8 +157,9 @@ export class RenditionPackager {
     this.closeOpenSegment();
     this.initSeq += 1;
     this.inits.set(this.initSeq, init);
-    this.discontinuityPending = this.segments.length > 0 || this.nextMsn > 0;
-    this.anchor = null;
+    // The first input of a session seeded from the wall clock starts at a large msn: no discontinuity then.
+    this.discontinuityPending = this.segments.length > 0 || this.nextMsn > (this.o.firstMsn ?? 0);
+    this.inputSeq = this.clock.enterInput(this.inputSeq);
     this.carry = [];
     this.cleanRun = [];
     this.ended = false;
@@ -132,14 +177,14 @@ export class RenditionPackager {
     }
     const seconds = f.duration / f.timescale;
     // The fragment is written once its last frame is encoded: its first frame was captured `seconds` earlier.
-    this.anchor ??= { wallMs: this.now() - seconds * 1000, decodeTime: f.decodeTime };
+    const wallMs = this.clock.wallTime(this.inputSeq, f.decodeTime / f.timescale, this.now() - seconds * 1000);
     let open = this.openSegment();
     if (!open || this.shouldCut(open, f.keyframe, seconds)) {
       this.closeOpenSegment();
       open = {
         msn: this.nextMsn++,
         initSeq: this.initSeq,
-        programDateTime: this.anchor.wallMs + ((f.decodeTime - this.anchor.decodeTime) / f.timescale) * 1000,
+        programDateTime: wallMs,
         discontinuity: this.discontinuityPending,
         parts: [],
         duration: 0,
