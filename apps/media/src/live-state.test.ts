@@ -33,7 +33,9 @@ function manualTimers(start = Date.UTC(2026, 10, 29, 1)) {
   };
 }
 
-const RUNGS = [{ name: "source", bandwidth: 3_000_000, width: 1280, height: 720, playlist: "source/index.m3u8" }];
+const RUNGS = [
+  { name: "source", bandwidth: 3_000_000, width: 1280, height: 720, playlist: "source/index.m3u8" },
+];
 
 function machine(graceMs = 10_000) {
   const clock = manualTimers();
@@ -149,7 +151,13 @@ describe("LiveState", () => {
   test("quality changes while live are new reports of the same phase; snapshots match the newest report", () => {
     const { state, reports } = machine();
     state.playable(RUNGS);
-    const quality = { level: "reduced" as const, preset: "ultrafast", rungs: ["source"], reason: "cpu", realtime: true };
+    const quality = {
+      level: "reduced" as const,
+      preset: "ultrafast",
+      rungs: ["source"],
+      reason: "cpu",
+      realtime: true,
+    };
     state.update(RUNGS, quality);
     expect(phases(reports)).toEqual(["live#1", "live#2"]);
     expect(state.snapshot()).toEqual(reports[1] as StreamStateUpdate);

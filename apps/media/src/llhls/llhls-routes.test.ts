@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
+import { checkLlhlsPlaylist } from "../../testing/playlist-conformance.ts";
+import { feedFragments, SYNTHETIC_INIT } from "../../testing/test-feed.ts";
 import { llhlsRoutes } from "./llhls-routes.ts";
 import { LlhlsRegistry, LlhlsStream } from "./llhls-stream.ts";
-import { checkLlhlsPlaylist } from "./playlist-conformance.ts";
-import { feedFragments, SYNTHETIC_INIT } from "./test-feed.ts";
 
 const ID = "stream_abcdef01";
 
@@ -33,7 +33,7 @@ function setup() {
 }
 
 describe("llhlsRoutes", () => {
-  test("master playlist lists every rung with codecs from its init segment", async () => {
+  test("master playlist: every rung with size, frame rate and codecs from what its packager parsed", async () => {
     const { get } = setup();
     const res = await get("master.m3u8");
     expect(res.status).toBe(200);
@@ -41,7 +41,9 @@ describe("llhlsRoutes", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const text = await res.text();
     expect(text).toContain(
-      '#EXT-X-STREAM-INF:BANDWIDTH=2000000,RESOLUTION=1280x720,CODECS="avc1.42c00c",FRAME-RATE=30.000\nsource/index.m3u8',
+      // Peak bitrate over the 2 Mb/s floor would win; the synthetic fragments are 2 bytes each (80 b/s), so the floor stays.
+      // The size is the init segment's (160x90), not the planned 1280x720; the frame rate the fragments'.
+      '#EXT-X-STREAM-INF:BANDWIDTH=2000000,AVERAGE-BANDWIDTH=80,RESOLUTION=160x90,FRAME-RATE=30.000,CODECS="avc1.42c00c",NAME="source"\nsource/index.m3u8',
     );
     expect(text).toContain("360p/index.m3u8");
   });

@@ -242,7 +242,9 @@ describe("RenditionPackager across a joint (a publisher reconnects within the gr
     bytes: new Uint8Array([4, 5, 6, 7]),
     info: {
       primaryTrackId: 1,
-      tracks: [{ ...(init.info.tracks[0] as InitSegment["info"]["tracks"][number]), width: 320, height: 180 }],
+      tracks: [
+        { ...(init.info.tracks[0] as InitSegment["info"]["tracks"][number]), width: 320, height: 180 },
+      ],
     },
   };
 

@@ -141,10 +141,26 @@ export class RenditionPackager {
   }
 
   private readonly clock: SessionClock;
+  private frameSeconds = 0;
 
   /** Id of the next part to be produced (the EXT-X-PRELOAD-HINT target). */
   get nextPartId(): number {
     return this.partCounter;
+  }
+
+  /** Frames per second of the newest fragment (its duration over its sample count), or null before any. */
+  get frameRate(): number | null {
+    return this.frameSeconds > 0 ? Math.round(1000 / this.frameSeconds) / 1000 : null;
+  }
+
+  /** Init + the newest complete segment that starts with a keyframe: a file any decoder reads on its own; or null. */
+  latestDecodable(): Uint8Array | null {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const s = this.segments[i];
+      const init = s ? this.inits.get(s.initSeq) : undefined;
+      if (s?.bytes && init && s.parts[0]?.independent) return concatBytes([init.bytes, s.bytes]);
+    }
+    return null;
   }
 
   /** The sequence number of the current init segment, or -1 before the first input. */
@@ -176,8 +192,13 @@ export class RenditionPackager {
       return;
     }
     const seconds = f.duration / f.timescale;
+    this.frameSeconds = seconds / f.sampleCount;
     // The fragment is written once its last frame is encoded: its first frame was captured `seconds` earlier.
-    const wallMs = this.clock.wallTime(this.inputSeq, f.decodeTime / f.timescale, this.now() - seconds * 1000);
+    const wallMs = this.clock.wallTime(
+      this.inputSeq,
+      f.decodeTime / f.timescale,
+      this.now() - seconds * 1000,
+    );
     let open = this.openSegment();
     if (!open || this.shouldCut(open, f.keyframe, seconds)) {
       this.closeOpenSegment();
