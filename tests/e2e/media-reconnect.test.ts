@@ -152,9 +152,7 @@ describe("a publisher that drops and comes back within the grace", () => {
         // New media continues the numbering past the joint.
         const after = await until("segments of the new publisher", 30_000, async () => {
           const pl = await variant(s.publicId, "source");
-          return pl && pl.segments.some((x, i) => x.discontinuity && base(pl) + i > msnBefore)
-            ? pl
-            : undefined;
+          return pl?.segments.some((x, i) => x.discontinuity && base(pl) + i > msnBefore) ? pl : undefined;
         });
         expect(lastMsn(after)).toBeGreaterThan(msnBefore);
         expect(after.endlist).toBe(false);
@@ -222,6 +220,17 @@ describe("the end of a stream", () => {
     const pub = publish(s);
     try {
       await untilLive(s);
+      // One clock for every rung: a segment of the encoded rung starts at the same wall time as the copied
+      // rung's segment that starts with the same frame (both cut at the publisher's 1 s keyframes).
+      const dates = async (rung: string) =>
+        ((await variant(s.publicId, rung))?.segments ?? [])
+          .map((x) => x.programDateTime?.getTime())
+          .filter((t): t is number => t !== undefined);
+      await until("four dated segments", 20_000, async () => (await dates("360p")).length >= 4);
+      const [srcDates, lowDates] = await Promise.all([dates("source"), dates("360p")]);
+      const offsets = lowDates.map((t) => Math.min(...srcDates.map((u) => Math.abs(u - t))));
+      console.log(`program date-time, 360p vs source at the same frame: ${offsets.join(", ")} ms apart`);
+      expect(Math.max(...offsets)).toBeLessThanOrEqual(2);
       const stoppedAt = Date.now();
       pub.kill("SIGINT");
       await until(
