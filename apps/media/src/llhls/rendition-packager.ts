@@ -96,6 +96,15 @@ export class SessionClock {
   }
 }
 
+/** Calls `fn` after `ms`; returns the cancel function. */
+export type HoldTimer = (ms: number, fn: () => void) => () => void;
+
+/** setTimeout as a HoldTimer. */
+export const realHoldTimer: HoldTimer = (ms, fn) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
+
 /** A segment starts at a keyframe once the open one is at least this share of the target. */
 const KEYFRAME_CUT_SHARE = 0.85;
 const NO_BYTES = new Uint8Array(0);
@@ -292,18 +301,26 @@ export class RenditionPackager {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves true as soon as `ready()` holds (checked now and after every change), false after `timeoutMs`. */
-  waitFor(ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Resolves true as soon as `ready()` holds (checked now and after every change), false after `timeoutMs`
+   * (timed by `after`, the real clock unless a test moves its own).
+   */
+  waitFor(
+    ready: () => boolean,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    after: HoldTimer = realHoldTimer,
+  ): Promise<boolean> {
     if (ready()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (ok: boolean) => {
-        clearTimeout(timer);
+        cancelTimer();
         unsubscribe();
         signal?.removeEventListener("abort", onAbort);
         resolve(ok);
       };
       const onAbort = () => finish(false);
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const cancelTimer = after(timeoutMs, () => finish(false));
       const unsubscribe = this.subscribe(() => {
         if (ready()) finish(true);
       });
