@@ -48,7 +48,7 @@ const app = createApp({
       transcoder: null,
     }),
     metrics: () => ({
-      streams: [{ publicId: ID, ingestBps: 3_000_000, speed: 1.01, restarts: 2 }],
+      streams: [{ publicId: ID, phase: "live", ingestBps: 3_000_000, speed: 1.01, restarts: 2 }],
       restartsEnded: 1,
     }),
     remove: async (publicId) => {

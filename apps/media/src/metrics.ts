@@ -5,8 +5,19 @@ export function renderMetrics(m: { streams: StreamMetrics[]; restartsEnded: numb
   const out: string[] = [];
   const family = (name: string, type: string, help: string) =>
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  family("hearth_media_live_streams", "gauge", "Streams currently live on this node.");
-  out.push(`hearth_media_live_streams ${m.streams.length}`);
+  family(
+    "hearth_media_live_streams",
+    "gauge",
+    "Streams currently live on this node (reconnecting included).",
+  );
+  const live = m.streams.filter((s) => s.phase === "live" || s.phase === "reconnecting");
+  out.push(`hearth_media_live_streams ${live.length}`);
+  family(
+    "hearth_media_reconnecting_streams",
+    "gauge",
+    "Streams waiting for a dropped publisher to come back.",
+  );
+  out.push(`hearth_media_reconnecting_streams ${m.streams.filter((s) => s.phase === "reconnecting").length}`);
   family("hearth_media_ingest_bitrate_bps", "gauge", "Publisher ingest bitrate, bits per second.");
   for (const s of m.streams)
     out.push(`hearth_media_ingest_bitrate_bps{stream="${s.publicId}"} ${Math.round(s.ingestBps)}`);

@@ -1,4 +1,4 @@
-import type { HeartbeatStream, MediaStreamStatus, StreamStateUpdate } from "@hearth/contracts";
+import type { HeartbeatStream, MediaStreamStatus, StreamPhase, StreamStateUpdate } from "@hearth/contracts";
 import type { IngestFeed } from "./ingest-feed.ts";
 import { realTimers, type StopKind, type Timers } from "./live-state.ts";
 import { EndedStreamRetention } from "./retention.ts";
@@ -43,6 +43,8 @@ export interface RegistryConfig
 /** Numbers for /metrics. */
 export interface StreamMetrics {
   publicId: string;
+  /** The stream's state machine ("starting" until playable; "ended" while its last ffmpeg flushes). */
+  phase: StreamPhase;
   ingestBps: number;
   speed: number | null;
   restarts: number;
@@ -124,6 +126,7 @@ export class StreamRegistry implements Pipeline {
   metrics(): { streams: StreamMetrics[]; restartsEnded: number } {
     const streams = [...this.sessions.values()].map((s) => ({
       publicId: s.publicId,
+      phase: s.state.phase,
       ingestBps: s.ingestBps(),
       speed: s.transcoderStats()?.speed ?? null,
       restarts: s.restarts(),
