@@ -1,37 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { StreamStateUpdate } from "@hearth/contracts";
-import { LiveState, type Timers } from "./live-state.ts";
-
-/** A clock the test moves: timers fire when `advance` passes their time. */
-function manualTimers(start = Date.UTC(2026, 10, 29, 1)) {
-  let now = start;
-  let pending: Array<{ at: number; fn: () => void; live: boolean }> = [];
-  const timers: Timers = {
-    now: () => now,
-    after(ms, fn) {
-      const t = { at: now + ms, fn, live: true };
-      pending.push(t);
-      return () => {
-        t.live = false;
-      };
-    },
-  };
-  return {
-    timers,
-    advance(ms: number) {
-      const until = now + ms;
-      for (;;) {
-        const due = pending.filter((t) => t.live && t.at <= until).sort((a, b) => a.at - b.at)[0];
-        if (!due) break;
-        now = due.at;
-        due.live = false;
-        due.fn();
-      }
-      pending = pending.filter((t) => t.live);
-      now = until;
-    },
-  };
-}
+import { manualTimers } from "../testing/manual-timers.ts";
+import { LiveState } from "./live-state.ts";
 
 const RUNGS = [
   { name: "source", bandwidth: 3_000_000, width: 1280, height: 720, playlist: "source/index.m3u8" },

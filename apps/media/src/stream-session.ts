@@ -74,7 +74,7 @@ export class StreamSession {
   private restartsBefore = 0;
   /** The dropped publisher's ffmpeg, flushing its last fragments: the next one starts after it. */
   private draining: Promise<void> = Promise.resolve();
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private cancelTick: (() => void) | null = null;
   private unsubscribe: Array<() => void> = [];
   private finished: Promise<void> | null = null;
 
@@ -146,7 +146,12 @@ export class StreamSession {
     await mkdir(this.dir, { recursive: true });
     this.c.llhls.add(this.llhls);
     for (const p of this.llhls.renditions()) this.unsubscribe.push(p.subscribe(() => this.checkPlayable()));
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    const loop = () => {
+      if (this.finished) return;
+      this.tick();
+      this.cancelTick = this.c.timers.after(TICK_MS, loop);
+    };
+    this.cancelTick = this.c.timers.after(TICK_MS, loop);
     const feed = this.feedIn;
     if (feed) this.run(feed, this.rungs);
   }
@@ -200,8 +205,8 @@ export class StreamSession {
   /** Resolves when the session is over and its playlists have ended. */
   finish(): Promise<void> {
     this.finished ??= (async () => {
-      if (this.timer) clearInterval(this.timer);
-      this.timer = null;
+      this.cancelTick?.();
+      this.cancelTick = null;
       for (const u of this.unsubscribe.splice(0)) u();
       this.thumbs.stop();
       const t = this.transcoder;
@@ -278,8 +283,8 @@ export class StreamSession {
       ...(feed.feed ? { feed: feed.feed } : {}),
       cmaf: { rungNames: rungs.map((r) => r.name), packagers: this.llhls.renditions() },
       logger: this.c.logger.child({ publicId: this.publicId }),
-      // The input cannot be transcoded: drop the publisher, which ends its feed the usual way.
-      onGiveUp: () => feed.kick(),
+      // The input cannot be transcoded: waiting for this publisher to come back would not help; end now.
+      onGiveUp: () => void this.end(),
     };
     this.transcoder = this.c.transcoder ? this.c.transcoder(options) : new Transcoder(options);
     this.transcoder.start();
