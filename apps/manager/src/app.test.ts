@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { StartedStream, StreamList, StreamLookup } from "@hearth/contracts";
 import type { DatabaseHandle } from "@hearth/db";
-import { freshDatabase, INTERNAL, managerFor } from "./test-harness.ts";
+import { freshDatabase, INTERNAL, managerFor } from "../testing/harness.ts";
 
 const kinds = ["postgres", "pglite"] as const;
 

@@ -1,4 +1,11 @@
-import type { Rung, StreamList, StreamLookup, StreamSummary } from "@hearth/contracts";
+import {
+  hlsBaseOf,
+  type Rung,
+  type StreamList,
+  type StreamLookup,
+  type StreamSummary,
+  thumbnailUrl,
+} from "@hearth/contracts";
 import { HttpError } from "@hearth/server-kit";
 import type { DirectoryCursor, StreamRow } from "./stream-store.ts";
 import type { ViewerCounts } from "./viewer-counts.ts";
@@ -20,7 +27,7 @@ export function toSummary(row: StreamRow, webUrl: string, viewers: ViewerCounts)
     watchUrl: `${webUrl}/watch/${row.publicId}`,
     hlsUrl: row.hlsUrl,
     chatUrl: row.chatUrl,
-    thumbnailUrl: `${hlsDir(row.hlsUrl)}thumb.jpg`,
+    thumbnailUrl: thumbnailUrl(hlsBaseOf(row.hlsUrl, row.publicId), row.publicId),
     viewers: row.live ? viewers.get(row.publicId) : 0,
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
@@ -59,7 +66,7 @@ export function decodeCursor(raw: string): DirectoryCursor {
   throw new HttpError(400, "bad_cursor", "cursor is not one this API issued");
 }
 
-/** The rung to play for a bitrate cap: the best that fits under it, else the smallest. */
+/** The rung to play for a bitrate cap: the best that fits under it (the top one for a large cap), else the smallest. */
 export function pickRung(rungs: readonly Rung[], bitrate: number): Rung | undefined {
   const byBandwidth = [...rungs].sort((a, b) => b.bandwidth - a.bandwidth);
   return byBandwidth.find((r) => r.bandwidth <= bitrate) ?? byBandwidth[byBandwidth.length - 1];

@@ -4,7 +4,7 @@ import { mediaNodes } from "@hearth/db";
 import { eq } from "drizzle-orm";
 import { mediaNodeStore } from "./media-nodes.ts";
 import { streamStore } from "./stream-store.ts";
-import { freshDatabase, INTERNAL, managerFor } from "./test-harness.ts";
+import { freshDatabase, INTERNAL, managerFor } from "../testing/harness.ts";
 
 const node = (id: string) => ({
   id,
