@@ -29,7 +29,7 @@ export const PublicIdParam = z.object({
 /** A bitrate in bits per second: any positive number; one above every rung picks the top rung. */
 export const Bitrate = z
   .string()
-  .regex(/^\d+(\.\d+)?$/, "bitrate must be a number of bits per second")
+  .regex(/^\d+(\.\d+)?(e\+?\d+)?$/i, "bitrate must be a number of bits per second")
   .transform(Number)
   .refine((n) => n > 0, "bitrate must be positive")
   .openapi({ type: "number", description: "bits per second (> 0)", example: "1500000" });

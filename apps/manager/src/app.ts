@@ -1,4 +1,11 @@
-import { errorHandler, errorResponse, HttpError, type Logger, notFoundHandler, requestId } from "@hearth/server-kit";
+import {
+  errorHandler,
+  errorResponse,
+  HttpError,
+  type Logger,
+  notFoundHandler,
+  requestId,
+} from "@hearth/server-kit";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";

@@ -1,4 +1,10 @@
-import { MediaNodeHeartbeat, PublicId, StreamStateUpdate, VerifyKeyRequest, VerifyKeyResponse } from "@hearth/contracts";
+import {
+  MediaNodeHeartbeat,
+  PublicId,
+  StreamStateUpdate,
+  VerifyKeyRequest,
+  VerifyKeyResponse,
+} from "@hearth/contracts";
 import { HttpError, internalAuth, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { LiveStateStore } from "./live-state.ts";
@@ -27,7 +33,9 @@ const verifyKey = createRoute({
   path: "/keys/verify",
   hide: true,
   request: json(VerifyKeyRequest),
-  responses: { 200: { description: "the key's stream", content: { "application/json": { schema: VerifyKeyResponse } } } },
+  responses: {
+    200: { description: "the key's stream", content: { "application/json": { schema: VerifyKeyResponse } } },
+  },
 });
 const heartbeat = createRoute({
   method: "post",

@@ -135,7 +135,10 @@ export function liveStateStore(db: Database, options: LiveStateOptions) {
     /** Shows offline the live streams of nodes silent for `timeoutMs`; returns how many changed. */
     async sweep(): Promise<number> {
       const cutoff = new Date(now() - options.timeoutMs);
-      const silent = db.select({ id: mediaNodes.id }).from(mediaNodes).where(lt(mediaNodes.heartbeatAt, cutoff));
+      const silent = db
+        .select({ id: mediaNodes.id })
+        .from(mediaNodes)
+        .where(lt(mediaNodes.heartbeatAt, cutoff));
       const rows = await withDb(() =>
         db
           .update(streams)

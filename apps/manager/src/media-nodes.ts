@@ -69,10 +69,13 @@ export function mediaNodeStore(db: Database, options: MediaNodeOptions) {
           .select({
             row: mediaNodes,
             active: sql<number>`(select count(*) from ${streams} where ${on})`.mapWith(Number),
-            live: sql<number>`(select count(*) from ${streams} where ${on} and ${streams.live})`.mapWith(Number),
-            pending: sql<number>`(select count(*) from ${streams} where ${on} and not ${streams.live} and ${streams.createdAt} > ${pendingSince().toISOString()}::timestamptz)`.mapWith(
+            live: sql<number>`(select count(*) from ${streams} where ${on} and ${streams.live})`.mapWith(
               Number,
             ),
+            pending:
+              sql<number>`(select count(*) from ${streams} where ${on} and not ${streams.live} and ${streams.createdAt} > ${pendingSince().toISOString()}::timestamptz)`.mapWith(
+                Number,
+              ),
           })
           .from(mediaNodes)
           .where(gt(mediaNodes.heartbeatAt, healthySince())),

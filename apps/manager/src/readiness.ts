@@ -43,7 +43,11 @@ export async function checkReadiness(
       }
     }),
   );
-  const [database, media, chat] = results as [ReadinessReport["checks"]["database"], ReadinessReport["checks"]["media"], ReadinessReport["checks"]["chat"]];
+  const [database, media, chat] = results as [
+    ReadinessReport["checks"]["database"],
+    ReadinessReport["checks"]["media"],
+    ReadinessReport["checks"]["chat"],
+  ];
   const report: ReadinessReport = { ready: results.every((r) => r.ok), checks: { database, media, chat } };
   const failing = names.find((n) => !report.checks[n].ok);
   if (failing) report.error = { code: `${failing}_unavailable`, message: report.checks[failing].detail };

@@ -1,4 +1,4 @@
-import { StreamName, type StartedStream } from "@hearth/contracts";
+import { type StartedStream, StreamName } from "@hearth/contracts";
 import { bearerToken, HttpError, type Logger, type UpstreamError } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -56,7 +56,10 @@ const listStreams = createRoute({
   path: "/streams",
   summary: "Live and created streams, live first, newest first",
   request: { query: ListQuery },
-  responses: { 200: jsonResponse("a page of streams", StreamList), 400: errorResponse("bad limit or cursor") },
+  responses: {
+    200: jsonResponse("a page of streams", StreamList),
+    400: errorResponse("bad limit or cursor"),
+  },
 });
 
 const startStream = createRoute({
@@ -139,7 +142,8 @@ export function streamRoutes(deps: StreamRouteDeps): OpenAPIHono {
   app.openapi(startStream, async (c) => {
     const body = c.req.valid("json");
     const raw = c.req.valid("query").name ?? body.name;
-    if (raw === undefined) throw new HttpError(400, "invalid_input", "name is required (?name= or JSON body)");
+    if (raw === undefined)
+      throw new HttpError(400, "invalid_input", "name is required (?name= or JSON body)");
     const parsed = StreamName.safeParse(raw);
     if (!parsed.success) throw new HttpError(400, "invalid_input", describeIssues(parsed.error, "name"));
     const name = parsed.data;

@@ -1,7 +1,13 @@
 export { type AppStartOptions, type RunningApp, runStandalone } from "./app-process.ts";
 export { errorHandler, errorResponse, notFoundHandler } from "./error-handler.ts";
 export { HttpError } from "./http-error.ts";
-export { type BearerGuardOptions, bearerGuard, bearerToken, internalAuth, safeEqual } from "./internal-auth.ts";
+export {
+  type BearerGuardOptions,
+  bearerGuard,
+  bearerToken,
+  internalAuth,
+  safeEqual,
+} from "./internal-auth.ts";
 export {
   type InternalClient,
   type InternalClientOptions,

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
+import type { ErrorBody } from "@hearth/contracts";
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ErrorBody } from "@hearth/contracts";
 
 /** Constant-time string comparison (lengths leak, contents do not). */
 export function safeEqual(a: string, b: string): boolean {
