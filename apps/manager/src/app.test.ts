@@ -159,6 +159,30 @@ describe.each(kinds)("manager on %s", (kind) => {
     expect((await req("/streams?cursor=garbage")).status).toBe(400);
   });
 
+  test("a form body works too (an empty one as curl -d sends it); another body type is 415", async () => {
+    const form = await req("/start_stream", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "name=from+a+form",
+    });
+    expect(form.status).toBe(201);
+    expect(((await form.json()) as { name: string }).name).toBe("from a form");
+    // What `curl -X POST '...?name=x' -d ''` sends.
+    const curl = await req("/start_stream?name=curl", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    expect(curl.status).toBe(201);
+    const xml = await req("/start_stream?name=x", {
+      method: "POST",
+      headers: { "content-type": "text/xml" },
+      body: "<name>x</name>",
+    });
+    expect(xml.status).toBe(415);
+    expect(((await xml.json()) as { error: { code: string } }).error.code).toBe("unsupported_media_type");
+  });
+
   test("names: empty, oversize and control characters are refused", async () => {
     for (const bad of ["", "   ", "x".repeat(81), "bad\u0007name", "tab\there", "nul\u0000"]) {
       const res = await req(`/start_stream?name=${encodeURIComponent(bad)}`, { method: "POST" });

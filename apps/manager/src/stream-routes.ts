@@ -66,10 +66,17 @@ const startStream = createRoute({
   method: "post",
   path: "/start_stream",
   summary: "Create a stream; the only response that carries its private id",
-  description: "The name comes from `?name=` or the JSON body (the query wins).",
+  description: "The name comes from `?name=` or the body, JSON or form (the query wins).",
   request: {
     query: z.object({ name: z.string().optional().openapi({ description: "the stream's display name" }) }),
-    body: { content: { "application/json": { schema: StartStreamBody } }, required: false },
+    // A form post works too (an HTML form, `curl -d`), and so does no body at all.
+    body: {
+      content: {
+        "application/json": { schema: StartStreamBody },
+        "application/x-www-form-urlencoded": { schema: StartStreamBody },
+      },
+      required: false,
+    },
   },
   responses: {
     201: jsonResponse("created", StartedStreamSchema),
@@ -140,7 +147,9 @@ export function streamRoutes(deps: StreamRouteDeps): OpenAPIHono {
   });
 
   app.openapi(startStream, async (c) => {
-    const body = c.req.valid("json");
+    const json = c.req.valid("json");
+    const form = c.req.valid("form");
+    const body = { name: json.name ?? form.name, creationToken: json.creationToken ?? form.creationToken };
     const raw = c.req.valid("query").name ?? body.name;
     if (raw === undefined)
       throw new HttpError(400, "invalid_input", "name is required (?name= or JSON body)");
