@@ -3,6 +3,7 @@ import type { HeartbeatStream, StreamPhase, StreamQuality } from "@hearth/contra
 import { StartedStream, StreamList, StreamLookup } from "@hearth/contracts";
 import type { DatabaseHandle } from "@hearth/db";
 import { freshDatabase, INTERNAL, managerFor, manualClock } from "../testing/harness.ts";
+import { mayApply } from "./live-state.ts";
 
 const TIMEOUT = 6000;
 const rungs = [
@@ -248,5 +249,29 @@ describe.each(["postgres", "pglite"] as const)("live state on %s", (kind) => {
     expect(await t.lookup(s.publicId)).toMatchObject({ live: true, quality: "reduced", realtime: false });
     await t.report(s.publicId, "ended", t.origin("default", 11_000, 3));
     expect(await t.lookup(s.publicId)).toMatchObject({ live: false, quality: null, realtime: true });
+  });
+});
+
+describe("mayApply (the rule on a row already read)", () => {
+  const u = (phase: StreamPhase, epoch: number, seq: number, session = "s") => ({
+    phase,
+    origin: { node: "n", session, epoch, seq },
+    rungs: [],
+    quality: null,
+  });
+  const row = { epoch: 10, seq: 2, session: "s", live: true };
+  test("newer origins apply, older and equal ones do not", () => {
+    expect(mayApply(row, u("ended", 10, 3))).toBe(true);
+    expect(mayApply(row, u("live", 11, 0))).toBe(true);
+    expect(mayApply(row, u("live", 10, 2))).toBe(false);
+    expect(mayApply(row, u("live", 10, 1))).toBe(false);
+    expect(mayApply(row, u("live", 9, 99))).toBe(false);
+  });
+  test("an equal origin applies only to make a row the manager took offline live again", () => {
+    const offline = { ...row, live: false };
+    expect(mayApply(offline, u("live", 10, 2))).toBe(true);
+    expect(mayApply(offline, u("reconnecting", 10, 2))).toBe(true);
+    expect(mayApply(offline, u("ended", 10, 2))).toBe(false);
+    expect(mayApply(offline, u("live", 10, 2, "other"))).toBe(false);
   });
 });

@@ -7,6 +7,17 @@ import type { StreamRow } from "./stream-store.ts";
 /** Phases in which viewers are served: the directory shows the stream live. */
 export const isLivePhase = (phase: StreamPhase) => phase === "live" || phase === "reconnecting";
 
+/** The rule of `newer` below, on a row already read: lets a heartbeat skip entries that cannot apply. */
+export function mayApply(
+  stored: { epoch: number; seq: number; session: string | null; live: boolean },
+  u: StreamStateUpdate,
+): boolean {
+  const { epoch, seq, session } = u.origin;
+  if (stored.epoch !== epoch) return stored.epoch < epoch;
+  if (stored.seq !== seq) return stored.seq < seq;
+  return isLivePhase(u.phase) && stored.session === session && !stored.live;
+}
+
 /** What became of one state report. */
 export type ReportOutcome =
   | { kind: "applied"; row: StreamRow }
@@ -98,12 +109,34 @@ export function liveStateStore(db: Database, options: LiveStateOptions) {
      */
     async reconcile(node: string, listed: readonly HeartbeatStream[]): Promise<number> {
       const at = new Date(now());
+      const ids = listed.map((s) => s.publicId);
+      // Most entries repeat what is stored: one read finds the few that may be newer, and only those are
+      // written (each still under the rule in its own UPDATE, which is what decides).
+      const stored = new Map(
+        ids.length === 0
+          ? []
+          : (
+              await withDb(() =>
+                db
+                  .select({
+                    publicId: streams.publicId,
+                    epoch: streams.stateEpoch,
+                    seq: streams.stateSeq,
+                    session: streams.stateSession,
+                    live: streams.live,
+                  })
+                  .from(streams)
+                  .where(inArray(streams.publicId, ids)),
+              )
+            ).map((r) => [r.publicId, r]),
+      );
       let changed = 0;
       for (const { publicId, ...u } of listed) {
         if (u.origin.node !== node) continue; // a node speaks only for itself
+        const s = stored.get(publicId);
+        if (!s || !mayApply(s, u)) continue;
         if (await applyOne(publicId, u, at)) changed++;
       }
-      const ids = listed.map((s) => s.publicId);
       const mine = and(eq(streams.mediaNode, node), isNull(streams.endedAt));
       // The node still has these: they are not "unlisted" whatever their phase.
       if (ids.length > 0)
