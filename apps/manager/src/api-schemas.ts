@@ -32,7 +32,7 @@ export const Bitrate = z
   .regex(/^\d+(\.\d+)?(e\+?\d+)?$/i, "bitrate must be a number of bits per second")
   .transform(Number)
   .refine((n) => n > 0, "bitrate must be positive")
-  .openapi({ type: "number", description: "bits per second (> 0)", example: "1500000" });
+  .openapi({ type: "number", description: "bits per second (> 0)", example: 1500000 });
 
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ type: "integer" }),
