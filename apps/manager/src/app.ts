@@ -1,7 +1,9 @@
 import {
+  AppMetrics,
   errorHandler,
   errorResponse,
   HttpError,
+  httpMetrics,
   type Logger,
   notFoundHandler,
   requestId,
@@ -38,6 +40,8 @@ export interface ManagerDeps {
   guardCreation?: CreationGuard;
   /** The operator's API, mounted at /admin when given. */
   admin?: OpenAPIHono;
+  /** The manager's Prometheus registry; a fresh one when absent. */
+  metrics?: AppMetrics;
 }
 
 // Public bodies are a name and a token; a heartbeat lists every stream of a node (up to 10 000).
@@ -59,7 +63,9 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
   // Rendered pages cache per (limit, cursor); any write through this app drops them.
   const pages = pageCache(deps.directoryCacheMs);
 
+  const metrics = deps.metrics ?? new AppMetrics("manager");
   app.use(requestId());
+  app.use(httpMetrics(metrics));
   app.onError(errorHandler(logger));
   app.notFound(notFoundHandler);
   // A path that exists with another method: 405 with Allow, in the house error shape.
@@ -82,6 +88,9 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
   const small = tooLarge(PUBLIC_BODY_LIMIT);
   const large = tooLarge(INTERNAL_BODY_LIMIT);
   app.use((c, next) => (c.req.path.startsWith("/internal/") ? large(c, next) : small(c, next)));
+
+  // Operational, not part of the public API document.
+  app.get("/metrics", () => metrics.render());
 
   app.route(
     "/",
