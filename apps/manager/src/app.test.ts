@@ -214,6 +214,13 @@ describe.each(kinds)("manager on %s", (kind) => {
     expect(post.headers.get("allow")).toContain("GET");
   });
 
+  test("/metrics counts requests by route pattern, never by raw path", async () => {
+    await req("/stream/AAAAAAAAAAAA");
+    const text = await (await req("/metrics")).text();
+    expect(text).toContain('route="/stream/:publicId"');
+    expect(text).not.toContain("AAAAAAAAAAAA");
+  });
+
   test("bodies over the limit are 413; every answer carries a request id", async () => {
     const res = await req("/start_stream", {
       method: "POST",
