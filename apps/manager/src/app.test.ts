@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { StartedStream, StreamList, StreamLookup, StreamSummary } from "@hearth/contracts";
-import type { DatabaseHandle } from "@hearth/db";
+import { type DatabaseHandle, streams } from "@hearth/db";
 import { freshDatabase, INTERNAL, managerFor } from "../testing/harness.ts";
 
 const kinds = ["postgres", "pglite"] as const;
@@ -212,6 +212,23 @@ describe.each(kinds)("manager on %s", (kind) => {
     const post = await req("/streams", { method: "POST" });
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toContain("GET");
+  });
+
+  test("a row whose playlist URL is not in the usual layout still lists (no 500 for the directory)", async () => {
+    const publicId = `odd${Date.now().toString(36)}`.slice(0, 12).padEnd(12, "x");
+    await handle.db.insert(streams).values({
+      publicId,
+      name: "odd row",
+      keyHash: `hash-${publicId}`,
+      rtmpServer: "rtmp://127.0.0.1/live",
+      whipUrl: "http://127.0.0.1/whip",
+      hlsUrl: "http://127.0.0.1/hls",
+      chatUrl: "ws://127.0.0.1/rooms",
+    });
+    const res = await req("/streams?limit=100");
+    expect(res.status).toBe(200);
+    const odd = StreamList.parse(await res.json()).streams.find((s) => s.publicId === publicId);
+    expect(odd?.thumbnailUrl).toBe("http://127.0.0.1/thumb.jpg");
   });
 
   test("/metrics counts requests by route pattern, never by raw path", async () => {

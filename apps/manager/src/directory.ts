@@ -15,6 +15,19 @@ function hlsDir(hlsUrl: string): string {
   return hlsUrl.slice(0, hlsUrl.lastIndexOf("/") + 1);
 }
 
+/**
+ * The stream's preview image, from the URL layout in the contracts. A row whose playlist URL is not in that
+ * layout (written by hand, or by an older version) gets the image beside its playlist: one odd row must not
+ * break the whole directory.
+ */
+function thumbnailOf(row: StreamRow): string {
+  try {
+    return thumbnailUrl(hlsBaseOf(row.hlsUrl, row.publicId), row.publicId);
+  } catch {
+    return `${hlsDir(row.hlsUrl)}thumb.jpg`;
+  }
+}
+
 /** A stream as the public sees it. Built field by field so the key hash can never slip through. */
 export function toSummary(row: StreamRow, webUrl: string, viewers: ViewerCounts): StreamSummary {
   return {
@@ -27,7 +40,7 @@ export function toSummary(row: StreamRow, webUrl: string, viewers: ViewerCounts)
     watchUrl: `${webUrl}/watch/${row.publicId}`,
     hlsUrl: row.hlsUrl,
     chatUrl: row.chatUrl,
-    thumbnailUrl: thumbnailUrl(hlsBaseOf(row.hlsUrl, row.publicId), row.publicId),
+    thumbnailUrl: thumbnailOf(row),
     viewers: row.live ? viewers.get(row.publicId) : 0,
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
