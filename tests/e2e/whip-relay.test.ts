@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { IngestFeed } from "../../apps/media/src/live-stream.ts";
+import type { IngestFeed } from "../../apps/media/src/ingest-feed.ts";
 import { createWhipIngest, type WhipIngest } from "../../apps/media/src/whip/index.ts";
 import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
 import { serveWhip } from "../../bench/whip/serve-whip.ts";

@@ -14,7 +14,7 @@ import {
   useOPUS,
   useVP8,
 } from "werift";
-import type { IngestFeed } from "../live-stream.ts";
+import type { IngestFeed } from "../ingest-feed.ts";
 import type { Pipeline } from "../stream-registry.ts";
 import { createWhipIngest, type WhipDeps } from "./routes.ts";
 import { guardSocketErrors } from "./socket-guard.ts";

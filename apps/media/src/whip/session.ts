@@ -12,8 +12,8 @@ import {
   RtcpSrPacket,
   useTransportWideCC,
 } from "werift";
+import type { IngestFeed } from "../ingest-feed.ts";
 import type { SourceInfo } from "../ladder.ts";
-import type { IngestFeed } from "../live-stream.ts";
 import type { Pipeline } from "../stream-registry.ts";
 import { reserveRtpPorts } from "./local-ports.ts";
 import { type CodecChoice, negotiatedCodecs, type OfferChoice } from "./offer.ts";
