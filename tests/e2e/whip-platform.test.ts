@@ -129,12 +129,20 @@ describe("WHIP → media node → HLS ladder, through the real manager", () => {
     console.log(`whip e2e: DELETE → offline in ${Date.now() - t0} ms`);
   }, 30_000);
 
-  test("a browser that vanishes without DELETE: the session ends and the stream goes offline", async () => {
+  test("a browser that vanishes without DELETE: a drop (the stream waits out its grace), then offline", async () => {
     await goLive(640, 480);
     await browser.vanish();
     const t0 = Date.now();
     await until("the WHIP session to end", 20_000, () => !ingest.publishing(stream.publicId), 100);
-    await untilOffline(10_000);
+    // Reported as "dropped", not a clean end: the stream waits for the publisher to come back.
+    await until(
+      "the manager to show the stream reconnecting",
+      10_000,
+      async () => (await lookup(p.managerUrl, stream.publicId)).reconnecting,
+      100,
+    );
+    // RECONNECT_GRACE_SECONDS (10 s by default) without a publisher: offline.
+    await untilOffline(25_000);
     console.log(`whip e2e: browser gone → offline in ${Date.now() - t0} ms`);
   }, 90_000);
 
