@@ -291,7 +291,9 @@ describe("hostile input never crashes the media node", () => {
     const offer = await realOffer();
     const whipUrl = `http://127.0.0.1:${p.ports.mediaHttp}/whip/${stream.publicId}`;
     const statuses = new Map<number, number>();
-    await pool(SDP_OFFERS, 2, async (i) => {
+    // One at a time: while a still-usable mutation is being answered (ICE gathering, up to 2 s), the stream is
+    // taken and any other offer is a 409 before its SDP is read.
+    await pool(SDP_OFFERS, 1, async (i) => {
       const res = await fetch(whipUrl, {
         method: "POST",
         headers: { authorization: `Bearer ${stream.privateId}`, "content-type": "application/sdp" },
