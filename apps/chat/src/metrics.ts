@@ -7,6 +7,8 @@ export class ChatMetrics {
   rateLimitHits = 0;
   readonly drops = new Map<string, number>();
   readonly closes = new Map<string, number>();
+  /** Connections refused before the upgrade, by reason. */
+  readonly refusals = new Map<string, number>();
 
   /** Counts a refused frame or message by reason. */
   drop(reason: string): void {
@@ -18,8 +20,13 @@ export class ChatMetrics {
     this.closes.set(reason, (this.closes.get(reason) ?? 0) + 1);
   }
 
+  /** Counts a connection refused before the upgrade (e.g. the per-address limit). */
+  refused(reason: string): void {
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+
   /** The Prometheus text exposition format. */
-  render(extra: { rooms: number; busConnected: boolean }): string {
+  render(extra: { rooms: number; busConnected: boolean; addresses: number }): string {
     const lines = [
       "# HELP chat_connections Open WebSocket connections on this node.",
       "# TYPE chat_connections gauge",
@@ -42,6 +49,12 @@ export class ChatMetrics {
       "# HELP chat_server_closes_total Connections closed by the server, by reason.",
       "# TYPE chat_server_closes_total counter",
       ...[...this.closes].map(([r, n]) => `chat_server_closes_total{reason="${r}"} ${n}`),
+      "# HELP chat_connections_refused_total Connections refused before the upgrade, by reason.",
+      "# TYPE chat_connections_refused_total counter",
+      ...[...this.refusals].map(([r, n]) => `chat_connections_refused_total{reason="${r}"} ${n}`),
+      "# HELP chat_client_addresses Client addresses holding at least one connection on this node.",
+      "# TYPE chat_client_addresses gauge",
+      `chat_client_addresses ${extra.addresses}`,
       "# HELP chat_bus_connected Whether events reach other chat nodes (1 without Redis).",
       "# TYPE chat_bus_connected gauge",
       `chat_bus_connected ${extra.busConnected ? 1 : 0}`,

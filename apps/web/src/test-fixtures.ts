@@ -1,4 +1,4 @@
-import type { StreamLookup, StreamSummary } from "@hearth/contracts";
+import type { StreamLookup, StreamSummary } from "@hearth/contracts/mini";
 import { createLogger } from "@hearth/server-kit";
 import { createApp } from "./app.ts";
 import type { ManagerApi } from "./manager-api.ts";

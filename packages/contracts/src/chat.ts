@@ -77,13 +77,11 @@ export const ChatDisplayName = z.pipe(
     z.string(),
     z.transform((s: string) => s.trim()),
   ),
-  z
-    .string()
-    .check(
-      z.minLength(1, "name must not be empty"),
-      z.maxLength(25, "name must be at most 25 characters"),
-      z.refine((s) => !CONTROL.test(s), "name must not contain control characters"),
-    ),
+  z.string().check(
+    z.minLength(1, "name must not be empty"),
+    z.maxLength(25, "name must be at most 25 characters"),
+    z.refine((s) => !CONTROL.test(s), "name must not contain control characters"),
+  ),
 );
 
 /** An anonymous user id (public: moderators ban by it). The identity token proves ownership of it. */

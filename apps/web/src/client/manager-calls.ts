@@ -1,4 +1,4 @@
-import { StartedStream, WhipInfo } from "@hearth/contracts";
+import { StartedStream, WhipInfo } from "@hearth/contracts/mini";
 
 /** The `error.message` of a manager error body, or a generic line. */
 async function failure(res: Response, what: string): Promise<Error> {

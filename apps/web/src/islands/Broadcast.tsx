@@ -1,4 +1,4 @@
-import type { StartedStream } from "@hearth/contracts";
+import type { StartedStream } from "@hearth/contracts/mini";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { startStream, startWebrtc, stopStream } from "../client/manager-calls.ts";
 import { type SendHealth, sendStatsSampler } from "../client/send-stats.ts";

@@ -1,4 +1,4 @@
-import { StreamList, type StreamSummary } from "@hearth/contracts";
+import { StreamList, type StreamSummary } from "@hearth/contracts/mini";
 import { useEffect, useState } from "preact/hooks";
 import { formatUptime, formatViewers } from "../shared/format.ts";
 

@@ -33,7 +33,11 @@ function sample(hls: LatencySource | null, video: HTMLVideoElement | null): Samp
   };
 }
 
-/** Live latency (now − program date-time of the frame on screen), rung and buffer, sampled once a second while shown. */
+/**
+ * Live latency measured on the picture's own timeline: now minus the program date-time (EXT-X-PROGRAM-DATE-TIME,
+ * stamped by the media node) of the frame on screen, so everything after the stamp is inside the number. Also the
+ * rung and the buffer; sampled once a second while shown.
+ */
 export function StatsOverlay(props: StatsOverlayProps) {
   const [s, setS] = useState<Sample>(() => sample(props.hls.current, props.video.current));
   useEffect(() => {
@@ -48,6 +52,10 @@ export function StatsOverlay(props: StatsOverlayProps) {
       <dd data-testid="stats-latency" data-ms={s.latencyMs === null ? "" : String(Math.round(s.latencyMs))}>
         {formatSeconds(s.latencyMs)}
         {s.targetMs !== null && <span class="muted">{` (target ${formatSeconds(s.targetMs)})`}</span>}
+      </dd>
+      <dd class="player-stats-note" data-testid="stats-latency-note">
+        now − program date-time of the frame on screen: packaging, CDN, player buffer and decode; not the
+        encoder before the media node stamps the time, nor this device's clock error
       </dd>
       <dt>Rung</dt>
       <dd data-testid="stats-rung">{props.rung ?? "—"}</dd>
