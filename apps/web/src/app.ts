@@ -1,5 +1,5 @@
 import type { StreamCreationPolicy } from "@hearth/contracts/mini";
-import { type Logger, requestId } from "@hearth/server-kit";
+import { AppMetrics, httpMetrics, type Logger, requestId } from "@hearth/server-kit";
 import { type Context, Hono } from "hono";
 import { type ComponentChildren, h } from "preact";
 import type { ManagerApi } from "./manager-api.ts";
@@ -30,12 +30,16 @@ export interface WebDeps {
   /** URL path → file; covers /islands/* and /static/*. */
   assets: Map<string, Asset>;
   pageAssets: PageAssets;
+  /** The web tier's Prometheus registry; a fresh one when absent. */
+  metrics?: AppMetrics;
 }
 
 /** Builds the web tier's Hono app: the pages (directory, watch, broadcast, operator), error pages and assets. */
 export function createApp(deps: WebDeps): Hono {
   const app = new Hono();
+  const metrics = deps.metrics ?? new AppMetrics("web");
   app.use(requestId());
+  app.use(httpMetrics(metrics));
   app.use("*", async (c, next) => {
     await next();
     // Pages embed no third-party content; these keep them from being framed or sniffed.
@@ -74,6 +78,7 @@ export function createApp(deps: WebDeps): Hono {
 
   app.get("/favicon.ico", (c) => c.redirect("/static/favicon.svg", 301));
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/metrics", () => metrics.render());
   app.on(["GET", "HEAD"], "/*", async (c, next) => {
     const asset = deps.assets.get(c.req.path);
     if (!asset) return next();

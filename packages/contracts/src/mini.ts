@@ -22,10 +22,7 @@ const Quality = z.enum(["full", "reduced", "source"]);
 export const PublicId = z
   .string()
   .check(
-    z.regex(
-      new RegExp(`^${PUBLIC_ID_CHARS}$`),
-      "public ids are 8-32 characters of A-Z, a-z, 0-9, _ and -",
-    ),
+    z.regex(new RegExp(`^${PUBLIC_ID_CHARS}$`), "public ids are 8-32 characters of A-Z, a-z, 0-9, _ and -"),
   );
 
 /** streams.ts Rung. */
