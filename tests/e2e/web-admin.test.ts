@@ -14,6 +14,7 @@ import { publishSynthetic } from "./support/synthetic-source.ts";
 import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
 
 const ADMIN_TOKEN = `admin-e2e-${crypto.randomUUID()}`;
+const NODE_ID = "media-e2e-1";
 let platform: WebPlatform;
 let browser: Browser;
 let operator: BrowserContext;
@@ -45,7 +46,8 @@ async function lookup(): Promise<StreamLookup | null> {
 }
 
 beforeAll(async () => {
-  platform = await startWebPlatform({ ADMIN_TOKEN, STREAM_CREATION: "token" });
+  // A named media node heart-beats to the manager, so the operator sees it with its capacity.
+  platform = await startWebPlatform({ ADMIN_TOKEN, STREAM_CREATION: "token", MEDIA_NODE_ID: NODE_ID });
   browser = await launchChromium();
   operator = await browser.newContext();
   const invite = IssuedCreationToken.parse(
@@ -93,7 +95,9 @@ describe("the operator's page", () => {
       return (await row.getAttribute("data-live")) === "true" && /\d+p/.test(text) ? text : undefined;
     });
     expect(await row.getByTestId("ingest-health").textContent()).toBe("healthy");
-    expect(await page.locator("[data-testid=admin-nodes] tbody tr").count()).toBeGreaterThanOrEqual(1);
+    const node = page.locator(`[data-testid=admin-nodes] tr[data-node-id="${NODE_ID}"]`);
+    await node.waitFor({ timeout: 20_000 });
+    expect(await node.textContent()).toContain("healthy");
     await page.reload();
     await row.waitFor({ timeout: 20_000 });
     expect(await page.getByTestId("admin-sign-in").count()).toBe(0);
