@@ -33,7 +33,7 @@ async function load(app: string): Promise<Start> {
   return mod.start;
 }
 
-/** Starts the four apps (manager first, web last, like the launcher); stop() undoes all of it. */
+/** Starts the four apps (manager first, web last, like the launcher); stop() undoes all of it. `env` adds to every app's. */
 export async function startWebPlatform(env: Record<string, string> = {}): Promise<WebPlatform> {
   const db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
   await db.migrate();
