@@ -8,6 +8,8 @@
  * shapes in packages/contracts/src/admin.ts), built beside this page by another branch.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { IssuedCreationToken, StartedStream, StreamLookup } from "@hearth/contracts";
 import { type Browser, type BrowserContext, launchChromium, type Page } from "./support/chromium.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
@@ -15,6 +17,7 @@ import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
 
 const ADMIN_TOKEN = `admin-e2e-${crypto.randomUUID()}`;
 const NODE_ID = "media-e2e-1";
+const SHOTS = join(import.meta.dir, "..", "..", "artifacts", "screenshots");
 let platform: WebPlatform;
 let browser: Browser;
 let operator: BrowserContext;
@@ -98,6 +101,8 @@ describe("the operator's page", () => {
     const node = page.locator(`[data-testid=admin-nodes] tr[data-node-id="${NODE_ID}"]`);
     await node.waitFor({ timeout: 20_000 });
     expect(await node.textContent()).toContain("healthy");
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, "admin.png"), fullPage: true });
     await page.reload();
     await row.waitFor({ timeout: 20_000 });
     expect(await page.getByTestId("admin-sign-in").count()).toBe(0);

@@ -10,12 +10,15 @@
  * page by other branches.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { StartedStream, StreamLookup } from "@hearth/contracts";
 import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
 import { untilPlaybackAdvances, videoState } from "./support/player.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
 import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
 
+const SHOTS = join(import.meta.dir, "..", "..", "artifacts", "screenshots");
 const GRACE_SECONDS = 20;
 const DROP_SECONDS = 5;
 let platform: WebPlatform;
@@ -96,6 +99,8 @@ describe("the watch page when the streamer's connection drops", () => {
     expect(during).toMatchObject({ state: "live", sameVideo: true });
     expect(during.overlay).toContain("Reconnecting...");
     expect(await page.locator("[data-state=offline]").count()).toBe(0);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, "watch-reconnecting.png") });
     const frozenAt = (await videoState(page)).t;
     // The gap: the streamer is away for a while, the page keeps waiting on the last frame.
     await Bun.sleep(DROP_SECONDS * 1000);

@@ -25,7 +25,7 @@ export function NodesTable({ nodes }: { nodes: AdminNode[] }) {
           <tr key={n.id} data-node-id={n.id}>
             <td>{n.id}</td>
             <td>
-              <span class={`badge ${n.healthy ? "badge-live" : "badge-offline"}`}>
+              <span class={`badge ${n.healthy ? "badge-ok" : "badge-offline"}`}>
                 {n.healthy ? "healthy" : "silent"}
               </span>
             </td>

@@ -54,8 +54,8 @@ export function StatsOverlay(props: StatsOverlayProps) {
         {s.targetMs !== null && <span class="muted">{` (target ${formatSeconds(s.targetMs)})`}</span>}
       </dd>
       <dd class="player-stats-note" data-testid="stats-latency-note">
-        now − program date-time of the frame on screen: packaging, CDN, player buffer and decode; not the
-        encoder before the media node stamps the time, nor this device's clock error
+        now − program date-time on screen: packaging, CDN, buffer, decode; not the encoder before the stamp,
+        nor clock skew
       </dd>
       <dt>Rung</dt>
       <dd data-testid="stats-rung">{props.rung ?? "—"}</dd>
