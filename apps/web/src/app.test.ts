@@ -47,6 +47,17 @@ describe("GET /", () => {
     expect(islandProps(html)[0]?.props.managerUrl).toBe("http://manager.test");
   });
 
+  test("a stream whose publisher is reconnecting stays in the live list, marked", async () => {
+    const flaky = summary({ publicId: "flakyStream1", name: "Flaky", reconnecting: true });
+    const html = await (
+      await testApp(
+        manager({ listStreams: async () => ({ streams: [flaky, live], nextCursor: null }) }),
+      ).request("/")
+    ).text();
+    expect(html).toContain('<span class="chip chip-reconnecting">Reconnecting…</span>');
+    expect(html.match(/chip-reconnecting/g)?.length).toBe(1);
+  });
+
   test("an empty directory tells a newcomer how to go live", async () => {
     const res = await testApp(
       manager({ listStreams: async () => ({ streams: [], nextCursor: null }) }),
