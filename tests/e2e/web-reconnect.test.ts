@@ -43,13 +43,16 @@ function playerState(page: Page) {
   return page.evaluate(() => {
     const p = document.querySelector<HTMLElement>("[data-testid=player]");
     const v = document.querySelector("video") as (HTMLVideoElement & { hearthMark?: number }) | null;
-    const latency = document.querySelector<HTMLElement>("[data-testid=stats-latency]")?.dataset.ms ?? "";
+    const cell = document.querySelector<HTMLElement>("[data-testid=stats-latency]");
+    const latency = cell?.dataset.ms ?? "";
+    const target = cell?.dataset.targetMs ?? "";
     return {
       state: p?.dataset.state ?? "",
       reconnecting: p?.dataset.reconnecting ?? "",
       overlay: document.querySelector("[data-testid=player-reconnecting]")?.textContent ?? "",
       sameVideo: v?.hearthMark === 1,
       latencyMs: latency === "" ? null : Number(latency),
+      targetMs: target === "" ? null : Number(target),
     };
   });
 }
@@ -89,6 +92,9 @@ describe("the watch page when the streamer's connection drops", () => {
       (document.querySelector("video") as HTMLVideoElement & { hearthMark?: number }).hearthMark = 1;
     });
     const loadsBefore = masterLoads;
+    const targetBefore = await until("the player's target latency", 20_000, async () => {
+      return (await playerState(page)).targetMs ?? undefined;
+    });
 
     publisher.kill("SIGKILL");
     await publisher.exited;
@@ -120,6 +126,10 @@ describe("the watch page when the streamer's connection drops", () => {
       const s = await playerState(page);
       return s.latencyMs !== null && s.latencyMs < (DROP_SECONDS - 1) * 1000 ? s : undefined;
     });
+    // The stalls of the gap were the publisher's, not this viewer's network: the target is what it was.
+    await until("the target latency to be back", 30_000, async () =>
+      (await playerState(page)).targetMs === targetBefore ? true : undefined,
+    );
 
     const stop = await fetch(`${platform.managerUrl}/stop_stream/${stream.publicId}`, {
       method: "POST",

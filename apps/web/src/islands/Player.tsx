@@ -126,6 +126,15 @@ export default function Player(props: PlayerProps) {
       stalled = true;
     };
     el.addEventListener("waiting", onWaiting);
+    // hls.js raises its target latency by up to one target duration for every stall it sees, which is right
+    // for a viewer's slow network but not for a publisher's gap: after a reconnect the target goes back to
+    // what the first playlist gave (PART-HOLD-BACK), once the player is at the live edge again.
+    let baseline: number | null = null;
+    let wasReconnecting = reconnectingNow.current;
+    let resetTarget = false;
+    h.on(Hls.Events.LEVEL_UPDATED, () => {
+      baseline ??= h.targetLatency;
+    });
     h.on(Hls.Events.LEVEL_SWITCHED, (_e, d) => {
       if (!fixed)
         setPlaying(rungOfLevel(info.rungs, h.levels[d.level])?.name ?? `${h.levels[d.level]?.height}p`);
@@ -156,7 +165,13 @@ export default function Player(props: PlayerProps) {
       const pos = h.liveSyncPosition;
       const latency = h.latency;
       const target = h.targetLatency;
-      if (target !== null && latency <= target + 0.5) stalled = false;
+      if (wasReconnecting && !reconnectingNow.current) resetTarget = true;
+      wasReconnecting = reconnectingNow.current;
+      if (target !== null && latency <= target + 0.5) {
+        stalled = false;
+        if (resetTarget && baseline !== null && target > baseline) h.targetLatency = baseline;
+        resetTarget = false;
+      }
       if (
         pos !== null &&
         shouldJumpToLive({ latency, target, stalled, paused: el.paused, waiting: reconnectingNow.current })

@@ -49,7 +49,11 @@ export function StatsOverlay(props: StatsOverlayProps) {
   return (
     <dl class="player-stats" id="player-stats" data-testid="player-stats" aria-live="off">
       <dt>Latency</dt>
-      <dd data-testid="stats-latency" data-ms={s.latencyMs === null ? "" : String(Math.round(s.latencyMs))}>
+      <dd
+        data-testid="stats-latency"
+        data-ms={s.latencyMs === null ? "" : String(Math.round(s.latencyMs))}
+        data-target-ms={s.targetMs === null ? "" : String(Math.round(s.targetMs))}
+      >
         {formatSeconds(s.latencyMs)}
         {s.targetMs !== null && <span class="muted">{` (target ${formatSeconds(s.targetMs)})`}</span>}
       </dd>
