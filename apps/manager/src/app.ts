@@ -12,6 +12,8 @@ import {
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { z } from "zod";
+import { adminRoutes, withAdminDocument } from "./admin-routes.ts";
+import { admittedCreatorIp, creationGuard, type ManagerSafety } from "./creation-policy.ts";
 import { decodeCursor, toList, toLookup } from "./directory.ts";
 import { internalRoutes } from "./internal-routes.ts";
 import type { MediaNodeStore } from "./media-nodes.ts";
@@ -34,6 +36,8 @@ export interface ManagerDeps {
   publicWebUrl: string;
   /** How long a directory page may be served from memory. */
   directoryCacheMs: number;
+  /** Who may create streams, the abuse limits and the admin API's sources (creation-policy.ts). */
+  safety: ManagerSafety;
 }
 
 const Limit = z.coerce.number().int().min(1).max(100).default(50);
@@ -59,7 +63,10 @@ export function createApp(deps: ManagerDeps): Hono {
   app.onError(errorHandler(logger));
   app.notFound(notFoundHandler);
   // The public API is called from browsers on other origins (the web tier, any player).
-  app.use("*", cors({ origin: "*", allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
+  app.use(
+    "*",
+    cors({ origin: "*", allowHeaders: ["Authorization", "Content-Type", "X-Creation-Token"], maxAge: 600 }),
+  );
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", async (c) => {
@@ -70,7 +77,11 @@ export function createApp(deps: ManagerDeps): Hono {
       throw new HttpError(503, "database_unavailable", "the database is unreachable");
     }
   });
-  app.get("/openapi.json", (c) => c.json(openApiDocument()));
+  const admin = adminRoutes({ safety: deps.safety, store, media, chat, logger, onChange: invalidate });
+  app.get("/openapi.json", (c) => c.json(withAdminDocument(openApiDocument(), admin)));
+  app.get("/metrics", (c) =>
+    c.body(deps.safety.refusals.render(), 200, { "Content-Type": "text/plain; version=0.0.4" }),
+  );
 
   app.get("/streams", async (c) => {
     const limit = parseOr400(Limit, c.req.query("limit"), "limit");
@@ -83,6 +94,7 @@ export function createApp(deps: ManagerDeps): Hono {
   });
 
   allowOnly(app, "/start_stream", ["POST"]);
+  app.use("/start_stream", creationGuard(deps.safety, logger));
   app.post("/start_stream", async (c) => {
     let raw: unknown = c.req.query("name");
     if (raw === undefined && c.req.header("content-type")?.includes("application/json")) {
@@ -103,8 +115,15 @@ export function createApp(deps: ManagerDeps): Hono {
       if (m.status === "fulfilled") await media.remove(publicId, m.value.node).catch(() => {});
       if (r.status === "fulfilled") await chat.remove(publicId).catch(() => {});
       const reason = m.status === "rejected" ? m.reason : r.status === "rejected" ? r.reason : undefined;
-      logger.warn("start_stream failed upstream", { publicId, err: (reason as Error).message });
-      throw new HttpError(503, "upstream_unavailable", (reason as Error).message, { "Retry-After": "2" });
+      const requestId = c.get("requestId" as never);
+      logger.warn("start_stream failed upstream", { requestId, publicId, err: (reason as Error).message });
+      // The upstream's words (host names, errors) go to the log only; the public gets the request id.
+      throw new HttpError(
+        503,
+        "upstream_unavailable",
+        `a service needed to create the stream is unavailable; nothing was created (request ${requestId})`,
+        { "Retry-After": "2" },
+      );
     }
     let row: StreamRow;
     try {
@@ -117,6 +136,7 @@ export function createApp(deps: ManagerDeps): Hono {
         whipUrl: m.value.whipUrl,
         hlsUrl: m.value.hlsUrl,
         chatUrl: r.value.chatUrl,
+        creatorIp: admittedCreatorIp(c),
       });
     } catch (err) {
       await Promise.allSettled([media.remove(publicId, m.value.node), chat.remove(publicId)]);
@@ -187,6 +207,7 @@ export function createApp(deps: ManagerDeps): Hono {
     return c.json({ whipUrl: row.whipUrl });
   });
 
+  app.route("/", admin);
   app.route(
     "/internal",
     internalRoutes({ store, nodes: deps.nodes, token: deps.internalToken, logger, onChange: invalidate }),

@@ -21,6 +21,8 @@ export interface NewStream {
   whipUrl: string;
   hlsUrl: string;
   chatUrl: string;
+  /** The client key the creation counted against (creation-policy.ts); null for the admin's. */
+  creatorIp?: string | null;
 }
 
 /** The manager's access to the streams table: every query it makes, in one place. */

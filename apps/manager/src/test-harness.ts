@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type DatabaseHandle, openDatabase } from "@hearth/db";
 import { createLogger } from "@hearth/server-kit";
 import { createApp } from "./app.ts";
+import { managerSafety, type SafetyOptions } from "./creation-policy.ts";
 import { mediaNodeStore } from "./media-nodes.ts";
 import type { ChatService, MediaService } from "./services.ts";
 import { streamStore } from "./stream-store.ts";
@@ -9,6 +10,7 @@ import { streamStore } from "./stream-store.ts";
 /** Postgres for tests: the machine's real server unless TEST_DATABASE_URL says otherwise. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const INTERNAL = "internal-token-for-tests-0123456789";
+export const ADMIN = "admin-token-for-tests-0123456789";
 
 /** A fresh database of the given kind: a new schema on real Postgres, or an in-memory PGlite. */
 export async function freshDatabase(kind: "postgres" | "pglite"): Promise<DatabaseHandle> {
@@ -58,9 +60,31 @@ export function serviceDoubles() {
   return { media, chat, calls, state };
 }
 
+/** The settings tests start from: creation open, limits far away, no trusted proxy; override per test. */
+export function testSafety(overrides: Partial<SafetyOptions> = {}): SafetyOptions {
+  return {
+    policy: "open",
+    adminToken: ADMIN,
+    ratePerHour: 1_000_000,
+    burst: 1_000_000,
+    maxOpenPerClient: 1_000_000,
+    maxOpen: 1_000_000,
+    trustedProxies: "",
+    nodeTimeoutMs: 6000,
+    viewers: { get: () => 3 },
+    clock: Date.now,
+    ...overrides,
+  };
+}
+
 /** A manager app over a real database with service doubles. */
-export function managerFor(handle: DatabaseHandle, directoryCacheMs = 0) {
+export function managerFor(
+  handle: DatabaseHandle,
+  directoryCacheMs = 0,
+  safety: Partial<SafetyOptions> = {},
+) {
   const services = serviceDoubles();
+  const guard = managerSafety(handle.db, testSafety(safety));
   const app = createApp({
     store: streamStore(handle.db),
     nodes: mediaNodeStore(handle.db, 6000),
@@ -71,6 +95,7 @@ export function managerFor(handle: DatabaseHandle, directoryCacheMs = 0) {
     internalToken: INTERNAL,
     publicWebUrl: "http://localhost:8080",
     directoryCacheMs,
+    safety: guard,
   });
-  return { app, ...services };
+  return { app, safety: guard, ...services };
 }
