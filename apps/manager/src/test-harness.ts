@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type DatabaseHandle, openDatabase } from "@hearth/db";
-import { createLogger } from "@hearth/server-kit";
+import { createLogger, type Logger } from "@hearth/server-kit";
 import { createApp } from "./app.ts";
 import { managerSafety, type SafetyOptions } from "./creation-policy.ts";
 import { mediaNodeStore } from "./media-nodes.ts";
@@ -82,6 +82,7 @@ export function managerFor(
   handle: DatabaseHandle,
   directoryCacheMs = 0,
   safety: Partial<SafetyOptions> = {},
+  logger: Logger = createLogger({}, { silent: true }),
 ) {
   const services = serviceDoubles();
   const guard = managerSafety(handle.db, testSafety(safety));
@@ -91,7 +92,7 @@ export function managerFor(
     media: services.media,
     chat: services.chat,
     viewers: { get: () => 3 },
-    logger: createLogger({}, { silent: true }),
+    logger,
     internalToken: INTERNAL,
     publicWebUrl: "http://localhost:8080",
     directoryCacheMs,
