@@ -177,13 +177,26 @@ async function creationTokenOf(c: Context): Promise<string | undefined> {
  */
 export function creationGuard(s: CreationSafety, logger: Logger): MiddlewareHandler {
   const slots = reservations();
-  const refuse = (reason: string, err: HttpError): never => {
-    s.refusals.refused(reason);
-    throw err;
-  };
+  // Said once a minute per (reason, client) at most: a flood must not become a flood of log lines.
+  const said = new Map<string, number>();
+  const refuseFor =
+    (c: Context, client: string) =>
+    (reason: string, err: HttpError): never => {
+      s.refusals.refused(reason);
+      const now = Date.now();
+      const k = `${reason}|${client}`;
+      if ((said.get(k) ?? 0) < now - 60_000) {
+        if (said.size > 10_000) said.clear();
+        said.set(k, now);
+        logger.info("stream creation refused", { reason, client, requestId: c.get("requestId" as never) });
+      }
+      throw err;
+    };
 
   return async function creationGuardMiddleware(c, next) {
     if (c.req.method !== "POST") return next();
+    const client = limitKey(requestClientAddress(c, s.trustedProxies));
+    const refuse = refuseFor(c, client);
     const bearer = bearerToken(c.req.header("authorization"));
     let admin = false;
     if (bearer !== undefined) {
@@ -194,8 +207,7 @@ export function creationGuard(s: CreationSafety, logger: Logger): MiddlewareHand
         );
       admin = true;
     }
-    const address = requestClientAddress(c, s.trustedProxies);
-    const key = admin ? null : limitKey(address);
+    const key = admin ? null : client;
 
     if (!admin && s.policy === "closed")
       refuse(
