@@ -62,14 +62,25 @@ export function openApiDocument() {
       "/start_stream": {
         post: {
           summary: "Create a stream; the only response that carries its private id",
-          parameters: [{ name: "name", in: "query", schema: { type: "string" } }],
+          parameters: [
+            { name: "name", in: "query", schema: { type: "string" } },
+            {
+              name: "X-Creation-Token",
+              in: "header",
+              description: "the creation token (STREAM_CREATION=token), if not in the JSON body",
+              schema: { type: "string" },
+            },
+          ],
           requestBody: {
             required: false,
             content: { "application/json": { schema: { $ref: "#/components/schemas/StartStreamBody" } } },
           },
           responses: {
             "201": json("created", "StartedStream"),
-            "400": errorResponse("bad name"),
+            "400": errorResponse("bad name, or a creation token in the URL"),
+            "401": errorResponse("creation token required, or a wrong admin bearer"),
+            "403": errorResponse("creation closed, or the creation token is not valid"),
+            "429": errorResponse("rate limit or open-stream cap; see Retry-After"),
             "503": errorResponse("media or chat unreachable; nothing was created"),
           },
         },
