@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { clientAddress, limitKey, trustedProxies } from "./client-ip.ts";
+import { Hono } from "hono";
+import { clientAddress, limitKey, requestClientAddress, trustedProxies } from "./client-ip.ts";
 
 describe("client address", () => {
   const trusted = trustedProxies("10.0.0.0/8, 127.0.0.1, fd00::/8");
@@ -48,4 +49,19 @@ describe("client address", () => {
     expect(limitKey(undefined)).toBe("unknown");
     expect(limitKey("nonsense")).toBe("unknown");
   });
+});
+
+test("behind Bun's server, the socket address is the peer's", async () => {
+  const app = new Hono().get("/", (c) => c.text(requestClientAddress(c, trustedProxies("")) ?? "none"));
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.port}/`, {
+      headers: { "x-forwarded-for": "1.2.3.4" },
+    });
+    expect(await res.text()).toBe("127.0.0.1");
+  } finally {
+    await server.stop(true);
+  }
+  // Outside a server (app.request with no env) there is no socket: no address, never a crash.
+  expect(await (await app.request("http://localhost/")).text()).toBe("none");
 });

@@ -3,6 +3,7 @@ import { ErrorBody, IssuedCreationToken, StartedStream } from "@hearth/contracts
 import { type DatabaseHandle, streams } from "@hearth/db";
 import { count, eq, isNull } from "drizzle-orm";
 import type { SafetyOptions } from "./creation-policy.ts";
+import { parseEnv } from "./env.ts";
 import { ADMIN, freshDatabase, managerFor } from "./test-harness.ts";
 
 let handle: DatabaseHandle;
@@ -209,5 +210,36 @@ describe("abuse limits", () => {
     expect(await creatorOf(s.publicId)).toBe("198.51.100.21");
     expect((await viaProxy("198.51.100.22")).status).toBe(201);
     await refusal(await viaProxy("9.9.9.9, 198.51.100.21"), 429, "rate_limited");
+  });
+});
+
+describe("configuration", () => {
+  const base = { INTERNAL_TOKEN: "internal-token-0123456789" };
+  test("public defaults: open, 10 an hour with a burst of 3, 5 open per client, idle streams go after 24 h", () => {
+    const env = parseEnv(base);
+    expect(env).toMatchObject({
+      STREAM_CREATION: "open",
+      CREATE_RATE_PER_HOUR: 10,
+      CREATE_BURST: 3,
+      MAX_OPEN_STREAMS_PER_IP: 5,
+      MAX_OPEN_STREAMS: 1000,
+      STREAM_IDLE_TTL: 24 * 3_600_000,
+      TRUSTED_PROXIES: "",
+    });
+    expect(env.ADMIN_TOKEN).toBeUndefined();
+    expect(parseEnv({ ...base, STREAM_IDLE_TTL: "90m" }).STREAM_IDLE_TTL).toBe(90 * 60_000);
+    expect(parseEnv({ ...base, STREAM_IDLE_TTL: "3600" }).STREAM_IDLE_TTL).toBe(3_600_000);
+  });
+  test("token and closed need ADMIN_TOKEN; bad values are refused at start", () => {
+    expect(() => parseEnv({ ...base, STREAM_CREATION: "token" })).toThrow(/ADMIN_TOKEN/);
+    expect(() => parseEnv({ ...base, STREAM_CREATION: "closed" })).toThrow(/ADMIN_TOKEN/);
+    expect(parseEnv({ ...base, STREAM_CREATION: "closed", ADMIN_TOKEN: ADMIN }).STREAM_CREATION).toBe(
+      "closed",
+    );
+    expect(() => parseEnv({ ...base, STREAM_CREATION: "invite-only" })).toThrow();
+    expect(() => parseEnv({ ...base, ADMIN_TOKEN: "short" })).toThrow(/16/);
+    expect(() => parseEnv({ ...base, STREAM_IDLE_TTL: "a day" })).toThrow(/duration/);
+    expect(() => parseEnv({ ...base, TRUSTED_PROXIES: "10.0.0.0/8, nginx" })).toThrow(/TRUSTED_PROXIES/);
+    expect(parseEnv({ ...base, TRUSTED_PROXIES: "10.0.0.0/8, ::1" }).TRUSTED_PROXIES).toBe("10.0.0.0/8, ::1");
   });
 });

@@ -1,5 +1,6 @@
 import { StreamCreationPolicy } from "@hearth/contracts";
 import { z } from "zod";
+import { trustedProxies } from "./client-ip.ts";
 
 const Port = z.coerce.number().int().min(0).max(65535);
 /** A duration: seconds, or a number with s, m, h or d ("24h"); parsed to milliseconds. */
@@ -37,7 +38,16 @@ export const ManagerEnv = z.object({
   MAX_OPEN_STREAMS: z.coerce.number().int().min(1).default(1000),
   STREAM_IDLE_TTL: Duration.prefault("24h"),
   /** Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges. */
-  TRUSTED_PROXIES: z.string().default(""),
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .superRefine((v, ctx) => {
+      try {
+        trustedProxies(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    }),
 });
 export type ManagerEnv = z.infer<typeof ManagerEnv>;
 
