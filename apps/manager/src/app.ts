@@ -1,9 +1,11 @@
 import { PublicId, type StartedStream, StartStreamBody } from "@hearth/contracts";
 import {
+  AppMetrics,
   allowOnly,
   bearerToken,
   errorHandler,
   HttpError,
+  httpMetrics,
   type Logger,
   notFoundHandler,
   requestId,
@@ -36,6 +38,8 @@ export interface ManagerDeps {
   publicWebUrl: string;
   /** How long a directory page may be served from memory. */
   directoryCacheMs: number;
+  /** The manager's Prometheus registry; a fresh one when absent. */
+  metrics?: AppMetrics;
   /** Who may create streams, the abuse limits and the admin API's sources (creation-policy.ts). */
   safety: ManagerSafety;
 }
@@ -59,7 +63,9 @@ export function createApp(deps: ManagerDeps): Hono {
   const pages = pageCache(deps.directoryCacheMs);
   const invalidate = () => pages.clear();
 
+  const metrics = deps.metrics ?? new AppMetrics("manager");
   app.use(requestId());
+  app.use(httpMetrics(metrics));
   app.onError(errorHandler(logger));
   app.notFound(notFoundHandler);
   // The public API is called from browsers on other origins (the web tier, any player).
@@ -69,6 +75,7 @@ export function createApp(deps: ManagerDeps): Hono {
   );
 
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/metrics", () => metrics.render());
   app.get("/readyz", async (c) => {
     try {
       await store.ping();
@@ -79,9 +86,6 @@ export function createApp(deps: ManagerDeps): Hono {
   });
   const admin = adminRoutes({ safety: deps.safety, store, media, chat, logger, onChange: invalidate });
   app.get("/openapi.json", (c) => c.json(withAdminDocument(openApiDocument(), admin)));
-  app.get("/metrics", (c) =>
-    c.body(deps.safety.refusals.render(), 200, { "Content-Type": "text/plain; version=0.0.4" }),
-  );
 
   app.get("/streams", async (c) => {
     const limit = parseOr400(Limit, c.req.query("limit"), "limit");
@@ -94,7 +98,7 @@ export function createApp(deps: ManagerDeps): Hono {
   });
 
   allowOnly(app, "/start_stream", ["POST"]);
-  app.use("/start_stream", creationGuard(deps.safety, logger));
+  app.use("/start_stream", creationGuard(deps.safety, logger, metrics));
   app.post("/start_stream", async (c) => {
     let raw: unknown = c.req.query("name");
     if (raw === undefined && c.req.header("content-type")?.includes("application/json")) {

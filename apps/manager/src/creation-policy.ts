@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AdminOverview, StreamCreationPolicy } from "@hearth/contracts";
 import { type Database, streams } from "@hearth/db";
-import { bearerToken, HttpError, type Logger } from "@hearth/server-kit";
+import { type AppMetrics, bearerToken, HttpError, type Logger } from "@hearth/server-kit";
 import { and, count, eq, isNull } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { adminOverview } from "./admin-overview.ts";
@@ -30,27 +30,6 @@ export function openStreamCounts(db: Database): OpenStreamCounts {
   };
 }
 
-/** Counts refused creations by reason, for `/metrics`. */
-export function refusalCounter() {
-  const byReason = new Map<string, number>();
-  return {
-    refused(reason: string): void {
-      byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
-    },
-    get: (reason: string) => byReason.get(reason) ?? 0,
-    /** Prometheus text exposition lines. */
-    render(): string {
-      return [
-        "# HELP manager_stream_creation_refusals_total POST /start_stream refused by the creation policy or an abuse limit.",
-        "# TYPE manager_stream_creation_refusals_total counter",
-        ...[...byReason].map(([r, n]) => `manager_stream_creation_refusals_total{reason="${r}"} ${n}`),
-        "",
-      ].join("\n");
-    },
-  };
-}
-export type RefusalCounter = ReturnType<typeof refusalCounter>;
-
 /** Everything that decides whether a stream may be created (built by main.ts and the test harness). */
 export interface CreationSafety {
   policy: StreamCreationPolicy;
@@ -65,7 +44,6 @@ export interface CreationSafety {
   /** Streams existing and not ended on the whole instance (the admin's included). */
   maxOpen: number;
   trustedProxies: TrustedProxies;
-  refusals: RefusalCounter;
 }
 
 /** What the app is given for running in public: the creation gate, and the admin overview's source. */
@@ -98,7 +76,6 @@ export function managerSafety(db: Database, o: SafetyOptions): ManagerSafety {
     maxOpenPerClient: o.maxOpenPerClient,
     maxOpen: o.maxOpen,
     trustedProxies: trustedProxies(o.trustedProxies),
-    refusals: refusalCounter(),
     overview: () =>
       adminOverview({
         db,
@@ -175,14 +152,19 @@ async function creationTokenOf(c: Context): Promise<string | undefined> {
  * token bucket, the per-client and instance-wide caps on open streams, and the creation token's use. A use or a
  * reservation taken by a creation that then fails is given back.
  */
-export function creationGuard(s: CreationSafety, logger: Logger): MiddlewareHandler {
+export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMetrics): MiddlewareHandler {
   const slots = reservations();
+  const refusals = metrics.counter(
+    "manager_stream_creation_refusals_total",
+    "POST /start_stream refused by the creation policy or an abuse limit, by reason.",
+    ["reason"],
+  );
   // Said once a minute per (reason, client) at most: a flood must not become a flood of log lines.
   const said = new Map<string, number>();
   const refuseFor =
     (c: Context, client: string) =>
     (reason: string, err: HttpError): never => {
-      s.refusals.refused(reason);
+      refusals.inc({ reason });
       const now = Date.now();
       const k = `${reason}|${client}`;
       if ((said.get(k) ?? 0) < now - 60_000) {
