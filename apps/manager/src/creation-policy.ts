@@ -44,6 +44,7 @@ export interface CreationSafety {
   /** Streams existing and not ended on the whole instance (the admin's included). */
   maxOpen: number;
   trustedProxies: TrustedProxies;
+  clock: Clock;
 }
 
 /** What the app is given for running in public: the creation gate, and the admin overview's source. */
@@ -76,6 +77,7 @@ export function managerSafety(db: Database, o: SafetyOptions): ManagerSafety {
     maxOpenPerClient: o.maxOpenPerClient,
     maxOpen: o.maxOpen,
     trustedProxies: trustedProxies(o.trustedProxies),
+    clock: o.clock,
     overview: () =>
       adminOverview({
         db,
@@ -165,7 +167,7 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
     (c: Context, client: string) =>
     (reason: string, err: HttpError): never => {
       refusals.inc({ reason });
-      const now = Date.now();
+      const now = s.clock();
       const k = `${reason}|${client}`;
       if ((said.get(k) ?? 0) < now - 60_000) {
         if (said.size > 10_000) said.clear();
