@@ -66,6 +66,30 @@ describe("admin API", () => {
     expect(await code(res)).toBe("admin_disabled");
   });
 
+  test("wrong admin tokens are limited per client: 10, then every attempt waits, the right token too", async () => {
+    let now = Date.now();
+    const m = manager(() => now);
+    const from = (peer: string, token: string, path = "/admin/overview", method = "GET") =>
+      m.app.request(
+        `http://localhost${path}`,
+        { method, headers: { authorization: `Bearer ${token}` } },
+        { requestIP: () => ({ address: peer, family: "IPv4", port: 40000 }) },
+      );
+    for (let i = 0; i < 10; i++) expect((await from("203.0.113.66", `guess-${i}`)).status).toBe(401);
+    const locked = await from("203.0.113.66", ADMIN);
+    expect(locked.status).toBe(429);
+    expect(await code(locked)).toBe("admin_token_attempts");
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    // The admin bearer on POST /start_stream shares the same limit.
+    expect((await from("203.0.113.66", ADMIN, "/start_stream?name=x", "POST")).status).toBe(429);
+    // Another client is not affected; a minute later one more guess is allowed.
+    expect((await from("203.0.113.67", ADMIN)).status).toBe(200);
+    now += 60_000;
+    expect((await from("203.0.113.66", ADMIN)).status).toBe(200);
+    expect((await from("203.0.113.66", "guess-again")).status).toBe(401);
+    expect((await from("203.0.113.66", ADMIN)).status).toBe(429);
+  });
+
   test("issue, list and revoke creation tokens; the secret is shown once and stored hashed", async () => {
     const m = manager();
     const t = await m.issue({ label: "  alice  ", uses: 2, expiresInSeconds: 3600 });

@@ -9,13 +9,14 @@ import {
 import { bearerToken, HttpError, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { type ManagerSafety, sameSecret } from "./creation-policy.ts";
+import { limitKey, requestClientAddress } from "./client-ip.ts";
+import { checkAdminToken, type ManagerSafety } from "./creation-policy.ts";
 import type { ChatService, MediaService } from "./services.ts";
 import type { StreamStore } from "./stream-store.ts";
 
 export interface AdminDeps {
   /** adminToken unset: the admin API answers 503 admin_disabled. */
-  safety: Pick<ManagerSafety, "adminToken" | "tokens" | "overview">;
+  safety: Pick<ManagerSafety, "adminToken" | "adminFailures" | "trustedProxies" | "tokens" | "overview">;
   store: StreamStore;
   media: Pick<MediaService, "remove">;
   chat: Pick<ChatService, "remove">;
@@ -24,10 +25,15 @@ export interface AdminDeps {
   onChange(): void;
 }
 
-/** `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time; no token configured = no admin API. */
-export function adminAuth(adminToken: string | undefined): MiddlewareHandler {
+/**
+ * `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time, wrong guesses limited per client; no token
+ * configured = no admin API.
+ */
+export function adminAuth(
+  s: Pick<ManagerSafety, "adminToken" | "adminFailures" | "trustedProxies">,
+): MiddlewareHandler {
   return async function adminAuthMiddleware(c, next) {
-    if (!adminToken)
+    if (!s.adminToken)
       throw new HttpError(
         503,
         "admin_disabled",
@@ -40,8 +46,7 @@ export function adminAuth(adminToken: string | undefined): MiddlewareHandler {
         "admin_token_required",
         "send the admin token as Authorization: Bearer <token>",
       );
-    if (!sameSecret(given, adminToken))
-      throw new HttpError(401, "admin_token_invalid", "that admin token is not valid");
+    checkAdminToken(s, limitKey(requestClientAddress(c, s.trustedProxies)), given);
     // Answers may carry a token shown once: no cache anywhere may keep them.
     c.header("Cache-Control", "no-store");
     await next();
@@ -122,7 +127,7 @@ export function adminRoutes(d: AdminDeps): OpenAPIHono {
     scheme: "bearer",
     description: "the operator's ADMIN_TOKEN",
   });
-  app.use("/admin/*", adminAuth(d.safety.adminToken));
+  app.use("/admin/*", adminAuth(d.safety));
 
   app.openapi(issueToken, async (c) => {
     const issued = await d.safety.tokens.issue(c.req.valid("json"));

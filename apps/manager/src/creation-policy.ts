@@ -44,6 +44,8 @@ export interface CreationSafety {
   /** Streams existing and not ended on the whole instance (the admin's included). */
   maxOpen: number;
   trustedProxies: TrustedProxies;
+  /** Wrong admin tokens per client (here and on /admin): 10, then one a minute, so it cannot be guessed online. */
+  adminFailures: TokenBuckets;
   clock: Clock;
 }
 
@@ -77,6 +79,7 @@ export function managerSafety(db: Database, o: SafetyOptions): ManagerSafety {
     maxOpenPerClient: o.maxOpenPerClient,
     maxOpen: o.maxOpen,
     trustedProxies: trustedProxies(o.trustedProxies),
+    adminFailures: tokenBuckets({ burst: 10, perHour: 60, clock: o.clock }),
     clock: o.clock,
     overview: () =>
       adminOverview({
@@ -93,6 +96,25 @@ export function managerSafety(db: Database, o: SafetyOptions): ManagerSafety {
 export function sameSecret(given: string, expected: string): boolean {
   const h = (s: string) => createHash("sha256").update(s).digest();
   return timingSafeEqual(h(given), h(expected));
+}
+
+/**
+ * Checks an admin bearer from `client` (a limit key). While the client has used up its wrong guesses, every
+ * attempt is refused, the right token too: else the limit would still tell a guesser when it had found it.
+ */
+export function checkAdminToken(
+  s: Pick<CreationSafety, "adminToken" | "adminFailures">,
+  client: string,
+  given: string,
+): void {
+  const left = s.adminFailures.peek(client);
+  if (!left.ok)
+    throw new HttpError(429, "admin_token_attempts", "too many wrong admin tokens from your address; wait", {
+      "Retry-After": String(left.retryAfterSeconds),
+    });
+  if (s.adminToken && sameSecret(given, s.adminToken)) return;
+  s.adminFailures.take(client);
+  throw new HttpError(401, "admin_token_invalid", "that admin token is not valid");
 }
 
 /** What an admitted creation carries to the insert: the limit key it counts against (null for the admin). */
@@ -184,11 +206,11 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
     const bearer = bearerToken(c.req.header("authorization"));
     let admin = false;
     if (bearer !== undefined) {
-      if (!s.adminToken || !sameSecret(bearer, s.adminToken))
-        refuse(
-          "admin_token_invalid",
-          new HttpError(401, "admin_token_invalid", "that admin token is not valid"),
-        );
+      try {
+        checkAdminToken(s, client, bearer);
+      } catch (err) {
+        refuse((err as HttpError).code, err as HttpError);
+      }
       admin = true;
     }
     const key = admin ? null : client;

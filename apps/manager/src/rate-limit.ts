@@ -44,6 +44,14 @@ export function tokenBuckets(o: TokenBucketOptions) {
       }
       return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)) };
     },
+    /** Whether `take` would succeed now, without spending anything. */
+    peek(key: string): Take {
+      const b = buckets.get(key);
+      const tokens = b ? level(b, o.clock()) : o.burst;
+      return tokens >= 1
+        ? { ok: true }
+        : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)) };
+    },
     /** How many keys are held (tests and metrics). */
     size: () => buckets.size,
   };
