@@ -10,7 +10,7 @@ import { bearerToken, HttpError, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { limitKey, requestClientAddress } from "./client-ip.ts";
-import { checkAdminToken, type ManagerSafety } from "./creation-policy.ts";
+import { checkAdminToken, type ManagerSafety, smallBody } from "./creation-policy.ts";
 import type { ChatService, MediaService } from "./services.ts";
 import type { StreamStore } from "./stream-store.ts";
 
@@ -127,7 +127,7 @@ export function adminRoutes(d: AdminDeps): OpenAPIHono {
     scheme: "bearer",
     description: "the operator's ADMIN_TOKEN",
   });
-  app.use("/admin/*", adminAuth(d.safety));
+  app.use("/admin/*", adminAuth(d.safety), smallBody);
 
   app.openapi(issueToken, async (c) => {
     const issued = await d.safety.tokens.issue(c.req.valid("json"));

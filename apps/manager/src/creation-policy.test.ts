@@ -142,6 +142,28 @@ describe("who may create streams", () => {
 });
 
 describe("abuse limits", () => {
+  test("an oversized body is 413 before anything reads it, declared or streamed", async () => {
+    const m = manager({});
+    await refusal(await m.post({ body: { name: "x".repeat(20_000) } }), 413, "body_too_large");
+    const chunks = new ReadableStream({
+      start(ctl) {
+        for (let i = 0; i < 40; i++) ctl.enqueue(new TextEncoder().encode(" ".repeat(1024)));
+        ctl.close();
+      },
+    });
+    const streamed = await m.app.request("http://localhost/start_stream", {
+      method: "POST",
+      headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+      body: chunks,
+    });
+    await refusal(streamed, 413, "body_too_large");
+    const admin = await m.admin("/admin/creation-tokens", {
+      method: "POST",
+      body: JSON.stringify({ label: "x".repeat(20_000) }),
+    });
+    await refusal(admin, 413, "body_too_large");
+  });
+
   test("the per-client token bucket answers 429 with Retry-After; another client is unaffected", async () => {
     const m = manager({ burst: 3, ratePerHour: 10 });
     for (let i = 0; i < 3; i++) expect((await m.post({ peer: "192.0.2.10" })).status).toBe(201);

@@ -4,6 +4,7 @@ import { type Database, streams } from "@hearth/db";
 import { type AppMetrics, bearerToken, HttpError, type Logger } from "@hearth/server-kit";
 import { and, count, eq, isNull } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { adminOverview } from "./admin-overview.ts";
 import { limitKey, requestClientAddress, type TrustedProxies, trustedProxies } from "./client-ip.ts";
 import { type CreationTokenStore, creationTokenStore, tokenRefusalMessage } from "./creation-tokens.ts";
@@ -199,8 +200,7 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
       throw err;
     };
 
-  return async function creationGuardMiddleware(c, next) {
-    if (c.req.method !== "POST") return next();
+  const gate: MiddlewareHandler = async (c, next) => {
     const client = limitKey(requestClientAddress(c, s.trustedProxies));
     const refuse = refuseFor(c, client);
     const bearer = bearerToken(c.req.header("authorization"));
@@ -287,4 +287,19 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
         }),
       );
   };
+
+  return async function creationGuardMiddleware(c, next) {
+    if (c.req.method !== "POST") return next();
+    return smallBody(c, async () => {
+      await gate(c, next);
+    });
+  };
 }
+
+/** A stream's name and a token fit in far less; a bigger body is refused before anything reads it. */
+export const smallBody = bodyLimit({
+  maxSize: 16 * 1024,
+  onError: () => {
+    throw new HttpError(413, "body_too_large", "the request body is over 16 KiB");
+  },
+});
