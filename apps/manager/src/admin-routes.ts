@@ -6,11 +6,10 @@ import {
   IssuedCreationToken,
   PublicId,
 } from "@hearth/contracts";
-import { bearerToken, HttpError, type Logger } from "@hearth/server-kit";
+import { HttpError, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
-import { limitKey, requestClientAddress } from "./client-ip.ts";
-import { checkAdminToken, type ManagerSafety, smallBody } from "./creation-policy.ts";
+import { adminAuth } from "./admin-token.ts";
+import { type ManagerSafety, smallBody } from "./creation-policy.ts";
 import type { ChatService, MediaService } from "./services.ts";
 import type { StreamStore } from "./stream-store.ts";
 
@@ -23,34 +22,6 @@ export interface AdminDeps {
   logger: Logger;
   /** Called after a change the public directory shows. */
   onChange(): void;
-}
-
-/**
- * `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time, wrong guesses limited per client; no token
- * configured = no admin API.
- */
-export function adminAuth(
-  s: Pick<ManagerSafety, "adminToken" | "adminFailures" | "trustedProxies">,
-): MiddlewareHandler {
-  return async function adminAuthMiddleware(c, next) {
-    if (!s.adminToken)
-      throw new HttpError(
-        503,
-        "admin_disabled",
-        "the admin API is disabled: the operator has not set ADMIN_TOKEN",
-      );
-    const given = bearerToken(c.req.header("authorization"));
-    if (!given)
-      throw new HttpError(
-        401,
-        "admin_token_required",
-        "send the admin token as Authorization: Bearer <token>",
-      );
-    checkAdminToken(s, limitKey(requestClientAddress(c, s.trustedProxies)), given);
-    // Answers may carry a token shown once: no cache anywhere may keep them.
-    c.header("Cache-Control", "no-store");
-    await next();
-  };
 }
 
 const err = (description: string) => ({

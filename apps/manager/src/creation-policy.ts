@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { AdminOverview, StreamCreationPolicy } from "@hearth/contracts";
 import { type Database, streams } from "@hearth/db";
 import { type AppMetrics, bearerToken, HttpError, type Logger } from "@hearth/server-kit";
@@ -6,6 +5,7 @@ import { and, count, eq, isNull } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { adminOverview } from "./admin-overview.ts";
+import { type AdminTokenCheck, checkAdminToken } from "./admin-token.ts";
 import { limitKey, requestClientAddress, type TrustedProxies, trustedProxies } from "./client-ip.ts";
 import { type CreationTokenStore, creationTokenStore, tokenRefusalMessage } from "./creation-tokens.ts";
 import { withDb } from "./db-errors.ts";
@@ -32,10 +32,8 @@ export function openStreamCounts(db: Database): OpenStreamCounts {
 }
 
 /** Everything that decides whether a stream may be created (built by main.ts and the test harness). */
-export interface CreationSafety {
+export interface CreationSafety extends AdminTokenCheck {
   policy: StreamCreationPolicy;
-  /** Unset: no admin API, and no admin bypass. */
-  adminToken: string | undefined;
   tokens: CreationTokenStore;
   counts: OpenStreamCounts;
   /** Per client key, on every POST /start_stream that is not the admin's. */
@@ -45,8 +43,6 @@ export interface CreationSafety {
   /** Streams existing and not ended on the whole instance (the admin's included). */
   maxOpen: number;
   trustedProxies: TrustedProxies;
-  /** Wrong admin tokens per client (here and on /admin): 10, then one a minute, so it cannot be guessed online. */
-  adminFailures: TokenBuckets;
   clock: Clock;
 }
 
@@ -91,31 +87,6 @@ export function managerSafety(db: Database, o: SafetyOptions): ManagerSafety {
         nodeTimeoutMs: o.nodeTimeoutMs,
       }),
   };
-}
-
-/** Compares secrets in constant time, lengths included (both sides are hashed first). */
-export function sameSecret(given: string, expected: string): boolean {
-  const h = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(h(given), h(expected));
-}
-
-/**
- * Checks an admin bearer from `client` (a limit key). While the client has used up its wrong guesses, every
- * attempt is refused, the right token too: else the limit would still tell a guesser when it had found it.
- */
-export function checkAdminToken(
-  s: Pick<CreationSafety, "adminToken" | "adminFailures">,
-  client: string,
-  given: string,
-): void {
-  const left = s.adminFailures.peek(client);
-  if (!left.ok)
-    throw new HttpError(429, "admin_token_attempts", "too many wrong admin tokens from your address; wait", {
-      "Retry-After": String(left.retryAfterSeconds),
-    });
-  if (s.adminToken && sameSecret(given, s.adminToken)) return;
-  s.adminFailures.take(client);
-  throw new HttpError(401, "admin_token_invalid", "that admin token is not valid");
 }
 
 /** What an admitted creation carries to the insert: the limit key it counts against (null for the admin). */
