@@ -8,8 +8,8 @@ import {
 } from "@hearth/contracts";
 import { creationTokens, type DatabaseHandle, streams } from "@hearth/db";
 import { eq } from "drizzle-orm";
+import { ADMIN, freshDatabase, INTERNAL, managerFor } from "../testing/harness.ts";
 import { hashKey } from "./stream-key.ts";
-import { ADMIN, freshDatabase, INTERNAL, managerFor } from "./test-harness.ts";
 
 let handle: DatabaseHandle;
 beforeAll(async () => {
@@ -19,8 +19,12 @@ afterAll(async () => {
   await handle.close();
 });
 
-function manager(clock: () => number = Date.now, adminToken: string | undefined = ADMIN) {
-  const m = managerFor(handle, 0, { policy: "token", clock, adminToken });
+function manager(
+  clock: () => number = Date.now,
+  adminToken: string | undefined = ADMIN,
+  directoryCacheMs = 0,
+) {
+  const m = managerFor(handle, { directoryCacheMs, safety: { policy: "token", clock, adminToken } });
   const admin = (path: string, init: RequestInit = {}, token = ADMIN) =>
     m.app.request(`http://localhost${path}`, {
       ...init,
@@ -58,7 +62,7 @@ describe("admin API", () => {
     }
     const stop = await m.admin("/admin/streams/AAAAAAAAAAAA/stop", { method: "POST" }, `${ADMIN}x`);
     expect(stop.status).toBe(401);
-    const off = managerFor(handle, 0, { adminToken: undefined });
+    const off = managerFor(handle, { safety: { adminToken: undefined } });
     const res = await off.app.request("http://localhost/admin/overview", {
       headers: { authorization: `Bearer ${ADMIN}` },
     });
@@ -228,6 +232,18 @@ describe("admin API", () => {
     expect((await m.admin("/admin/streams/bad!/stop", { method: "POST" })).status).toBe(400);
   });
 
+  test("an operator's stop drops the cached directory pages, as the owner's does", async () => {
+    const m = manager(Date.now, ADMIN, 60_000);
+    const s = StartedStream.parse(await (await m.create((await m.issue({})).token, "cached")).json());
+    const listed = async () =>
+      JSON.stringify(await (await m.app.request("http://localhost/streams?limit=100")).json()).includes(
+        s.publicId,
+      );
+    expect(await listed()).toBe(true);
+    expect((await m.admin(`/admin/streams/${s.publicId}/stop`, { method: "POST" })).status).toBe(204);
+    expect(await listed()).toBe(false);
+  });
+
   test("the admin routes are in /openapi.json with their security scheme", async () => {
     const m = manager();
     const doc = await (await m.app.request("http://localhost/openapi.json")).json();
@@ -246,5 +262,27 @@ describe("admin API", () => {
     expect(
       doc.paths["/admin/creation-tokens"].post.responses["201"].content["application/json"].schema,
     ).toBeDefined();
+    // start_stream documents its refusals and where the creation token may go.
+    const start = doc.paths["/start_stream"].post;
+    expect(Object.keys(start.responses)).toEqual(
+      expect.arrayContaining(["201", "400", "401", "403", "413", "429", "503"]),
+    );
+    expect(start.responses["429"].headers["Retry-After"]).toBeDefined();
+    expect(start.parameters).toContainEqual(
+      expect.objectContaining({ name: "x-creation-token", in: "header" }),
+    );
+  });
+
+  test("a browser on another origin may send X-Creation-Token", async () => {
+    const m = manager();
+    const res = await m.app.request("http://localhost/start_stream", {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://elsewhere.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "x-creation-token",
+      },
+    });
+    expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("x-creation-token");
   });
 });

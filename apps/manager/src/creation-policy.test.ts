@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ErrorBody, IssuedCreationToken, StartedStream } from "@hearth/contracts";
 import { type DatabaseHandle, streams } from "@hearth/db";
 import { count, eq, isNull } from "drizzle-orm";
+import { ADMIN, freshDatabase, managerFor } from "../testing/harness.ts";
 import type { SafetyOptions } from "./creation-policy.ts";
 import { parseEnv } from "./env.ts";
-import { ADMIN, freshDatabase, managerFor } from "./test-harness.ts";
 
 let handle: DatabaseHandle;
 beforeAll(async () => {
@@ -22,7 +22,7 @@ const openStreams = async () =>
 
 /** A manager with the given safety settings; requests come from `peer` as Bun's server would report it. */
 function manager(safety: Partial<SafetyOptions>) {
-  const m = managerFor(handle, 0, safety);
+  const m = managerFor(handle, { safety });
   const post = (
     init: { peer?: string; headers?: Record<string, string>; body?: unknown; query?: string } = {},
   ) =>
@@ -127,7 +127,7 @@ describe("who may create streams", () => {
     expect(issued.usesLeft).toBe(1);
     m.state.mediaDown = true;
     expect((await m.post({ body: { name: "x", creationToken: issued.token } })).status).toBe(503);
-    // A bad name after the token was checked: nothing created, the use comes back too.
+    // A bad name is refused before the guard runs: nothing created, the use not even taken.
     m.state.mediaDown = false;
     expect((await m.post({ body: { name: "   ", creationToken: issued.token } })).status).toBe(400);
     expect((await m.post({ body: { name: "x", creationToken: issued.token } })).status).toBe(201);
@@ -144,7 +144,7 @@ describe("who may create streams", () => {
 describe("abuse limits", () => {
   test("an oversized body is 413 before anything reads it, declared or streamed", async () => {
     const m = manager({});
-    await refusal(await m.post({ body: { name: "x".repeat(20_000) } }), 413, "body_too_large");
+    await refusal(await m.post({ body: { name: "x".repeat(20_000) } }), 413, "payload_too_large");
     const chunks = new ReadableStream({
       start(ctl) {
         for (let i = 0; i < 40; i++) ctl.enqueue(new TextEncoder().encode(" ".repeat(1024)));
@@ -156,12 +156,12 @@ describe("abuse limits", () => {
       headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
       body: chunks,
     });
-    await refusal(streamed, 413, "body_too_large");
+    await refusal(streamed, 413, "payload_too_large");
     const admin = await m.admin("/admin/creation-tokens", {
       method: "POST",
       body: JSON.stringify({ label: "x".repeat(20_000) }),
     });
-    await refusal(admin, 413, "body_too_large");
+    await refusal(admin, 413, "payload_too_large");
   });
 
   test("the per-client token bucket answers 429 with Retry-After; another client is unaffected", async () => {

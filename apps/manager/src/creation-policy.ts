@@ -2,14 +2,14 @@ import type { AdminOverview, StreamCreationPolicy } from "@hearth/contracts";
 import { type Database, streams } from "@hearth/db";
 import { type AppMetrics, bearerToken, HttpError, type Logger } from "@hearth/server-kit";
 import { and, count, eq, isNull } from "drizzle-orm";
-import type { Context, MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import type { Context } from "hono";
 import { adminOverview } from "./admin-overview.ts";
 import { type AdminTokenCheck, checkAdminToken } from "./admin-token.ts";
 import { limitKey, requestClientAddress, type TrustedProxies, trustedProxies } from "./client-ip.ts";
 import { type CreationTokenStore, creationTokenStore, tokenRefusalMessage } from "./creation-tokens.ts";
 import { withDb } from "./db-errors.ts";
 import { type Clock, type TokenBuckets, tokenBuckets } from "./rate-limit.ts";
+import type { CreationGuard } from "./stream-routes.ts";
 import type { ViewerCounts } from "./viewer-counts.ts";
 
 /** How many streams exist and are not ended: in all, and created from one client key. */
@@ -89,14 +89,6 @@ export function managerSafety(db: Database, o: SafetyOptions): ManagerSafety {
   };
 }
 
-/** What an admitted creation carries to the insert: the limit key it counts against (null for the admin). */
-const CREATOR = "creatorIp";
-
-/** The client key a creation was admitted under; store it as the stream's `creator_ip`. */
-export function admittedCreatorIp(c: Context): string | null {
-  return (c.get(CREATOR as never) as string | null | undefined) ?? null;
-}
-
 // The cap check and its reservation are serialised in this process, so parallel creations cannot all see
 // "one below the cap"; a reservation lasts until the stream row exists (or the creation failed).
 function reservations() {
@@ -127,8 +119,11 @@ function reservations() {
   };
 }
 
-/** Where the creation token may come from: the JSON body or a header, never the URL (proxies log URLs). */
-async function creationTokenOf(c: Context): Promise<string | undefined> {
+/**
+ * Where the creation token may come from: the X-Creation-Token header or the body (JSON or form, parsed by the
+ * route), never the URL (proxies log URLs).
+ */
+function creationTokenOf(c: Context, fromBody: string | undefined): string | undefined {
   if (c.req.query("creationToken") !== undefined || c.req.query("creation_token") !== undefined)
     throw new HttpError(
       400,
@@ -136,19 +131,16 @@ async function creationTokenOf(c: Context): Promise<string | undefined> {
       "send the creation token in the JSON body (creationToken) or the X-Creation-Token header, never in the URL",
     );
   const header = c.req.header("x-creation-token")?.trim();
-  if (header) return header;
-  if (!c.req.header("content-type")?.includes("application/json")) return undefined;
-  const body = await c.req.json().catch(() => undefined);
-  const token = (body as { creationToken?: unknown } | null | undefined)?.creationToken;
-  return typeof token === "string" && token.length > 0 && token.length <= 200 ? token : undefined;
+  if (header) return header.length <= 200 ? header : undefined;
+  return fromBody !== undefined && fromBody.length > 0 ? fromBody : undefined;
 }
 
 /**
- * The gate in front of `POST /start_stream`: who may create (STREAM_CREATION, the admin bearer), the per-client
+ * The start_stream route's CreationGuard: who may create (STREAM_CREATION, the admin bearer), the per-client
  * token bucket, the per-client and instance-wide caps on open streams, and the creation token's use. A use or a
- * reservation taken by a creation that then fails is given back.
+ * reservation taken by a creation that then fails is given back when the route settles the admission.
  */
-export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMetrics): MiddlewareHandler {
+export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMetrics): CreationGuard {
   const slots = reservations();
   const refusals = metrics.counter(
     "manager_stream_creation_refusals_total",
@@ -171,7 +163,7 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
       throw err;
     };
 
-  const gate: MiddlewareHandler = async (c, next) => {
+  return async function guardCreation(c, request) {
     const client = limitKey(requestClientAddress(c, s.trustedProxies));
     const refuse = refuseFor(c, client);
     const bearer = bearerToken(c.req.header("authorization"));
@@ -191,7 +183,7 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
         "closed",
         new HttpError(403, "creation_closed", "stream creation is closed on this instance; ask its operator"),
       );
-    const token = !admin && s.policy === "token" ? await creationTokenOf(c) : undefined;
+    const token = !admin && s.policy === "token" ? creationTokenOf(c, request.creationToken) : undefined;
     if (!admin && s.policy === "token" && token === undefined)
       refuse(
         "token_required",
@@ -219,9 +211,7 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
             429,
             "too_many_streams",
             "this instance has as many streams as it allows; try again later",
-            {
-              "Retry-After": "60",
-            },
+            { "Retry-After": "60" },
           ),
         );
       if (key !== null && (await s.counts.byCreator(key)) + pendingKey >= s.maxOpenPerClient)
@@ -244,33 +234,23 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
           refuse(`token_${r.why}`, new HttpError(403, "creation_token_invalid", tokenRefusalMessage(r.why)));
         else spent = r.id;
       }
-      c.set(CREATOR as never, key as never);
-      await next();
-    } finally {
+    } catch (err) {
       release();
+      throw err;
     }
-    // Hono has turned a thrown error into the response by now: anything but 201 created nothing.
-    if (spent !== undefined && c.res.status !== 201)
-      await s.tokens.refund(spent).catch((err) =>
-        logger.warn("creation token use not given back", {
-          requestId: c.get("requestId" as never),
-          err: (err as Error).message,
-        }),
-      );
-  };
-
-  return async function creationGuardMiddleware(c, next) {
-    if (c.req.method !== "POST") return next();
-    return smallBody(c, async () => {
-      await gate(c, next);
-    });
+    return {
+      creatorIp: key,
+      async settle(created) {
+        // The row exists (it counts from now on) or nothing was made: the reservation ends either way.
+        release();
+        if (created || spent === undefined) return;
+        await s.tokens.refund(spent).catch((err) =>
+          logger.warn("creation token use not given back", {
+            requestId: c.get("requestId" as never),
+            err: (err as Error).message,
+          }),
+        );
+      },
+    };
   };
 }
-
-/** A stream's name and a token fit in far less; a bigger body is refused before anything reads it. */
-export const smallBody = bodyLimit({
-  maxSize: 16 * 1024,
-  onError: () => {
-    throw new HttpError(413, "body_too_large", "the request body is over 16 KiB");
-  },
-});

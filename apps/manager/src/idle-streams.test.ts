@@ -3,8 +3,8 @@ import { StartedStream } from "@hearth/contracts";
 import { type DatabaseHandle, streams } from "@hearth/db";
 import { createLogger } from "@hearth/server-kit";
 import { eq } from "drizzle-orm";
+import { freshDatabase, INTERNAL, managerFor } from "../testing/harness.ts";
 import { idleStreamSweeper } from "./idle-streams.ts";
-import { freshDatabase, INTERNAL, managerFor } from "./test-harness.ts";
 
 let handle: DatabaseHandle;
 beforeAll(async () => {

@@ -1,19 +1,26 @@
 import { openDatabase } from "@hearth/db";
 import {
+  AppMetrics,
   type AppStartOptions,
   createLogger,
+  installCrashHandlers,
   internalClient,
   type RunningApp,
   runStandalone,
 } from "@hearth/server-kit";
+import { adminRoutes } from "./admin-routes.ts";
 import { createApp } from "./app.ts";
-import { managerSafety } from "./creation-policy.ts";
+import { creationGuard, managerSafety } from "./creation-policy.ts";
 import { parseEnv } from "./env.ts";
 import { idleStreamSweeper } from "./idle-streams.ts";
+import { liveStateStore } from "./live-state.ts";
 import { mediaNodeStore } from "./media-nodes.ts";
 import { httpChatService, placedMediaService } from "./services.ts";
 import { streamStore } from "./stream-store.ts";
 import { polledViewerCounts } from "./viewer-counts.ts";
+
+// Readiness probes answer quickly or count as down: /readyz must not hang on a dead peer.
+const PROBE_TIMEOUT_MS = 1500;
 
 /** Starts the manager: opens (or borrows) the database, migrates, serves the API. */
 export async function start(o: AppStartOptions): Promise<RunningApp> {
@@ -22,21 +29,40 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   const handle = o.db ?? (await openDatabase({ url: env.DATABASE_URL, dataDir: `${env.DATA_DIR}/pglite` }));
   if (ownDb) await handle.migrate();
 
+  const client = (service: string, baseUrl: string, timeoutMs?: number) =>
+    internalClient({ service, baseUrl, token: env.INTERNAL_TOKEN, ...(timeoutMs ? { timeoutMs } : {}) });
   const chat = httpChatService(
-    internalClient({ service: "chat", baseUrl: env.CHAT_INTERNAL_URL, token: env.INTERNAL_TOKEN }),
+    client("chat", env.CHAT_INTERNAL_URL),
+    client("chat", env.CHAT_INTERNAL_URL, PROBE_TIMEOUT_MS),
   );
-  const nodes = mediaNodeStore(handle.db, env.NODE_TIMEOUT_MS);
-  const mediaClient = (baseUrl: string) =>
-    internalClient({ service: "media", baseUrl, token: env.INTERNAL_TOKEN, timeoutMs: 5000 });
+  const nodes = mediaNodeStore(handle.db, { timeoutMs: env.NODE_TIMEOUT_MS });
+  const liveState = liveStateStore(handle.db, { timeoutMs: env.NODE_TIMEOUT_MS });
+  const mediaClient = (baseUrl: string) => client("media", baseUrl, 5000);
   const media = placedMediaService({
     nodes,
     single: mediaClient(env.MEDIA_INTERNAL_URL),
     clientFor: mediaClient,
+    probe: client("media", env.MEDIA_INTERNAL_URL, PROBE_TIMEOUT_MS),
   });
   const viewers = polledViewerCounts(chat, env.COUNTS_POLL_MS, o.logger);
+  const store = streamStore(handle.db);
+  const metrics = new AppMetrics("manager");
+  const safety = managerSafety(handle.db, {
+    policy: env.STREAM_CREATION,
+    adminToken: env.ADMIN_TOKEN,
+    ratePerHour: env.CREATE_RATE_PER_HOUR,
+    burst: env.CREATE_BURST,
+    maxOpenPerClient: env.MAX_OPEN_STREAMS_PER_IP,
+    maxOpen: env.MAX_OPEN_STREAMS,
+    trustedProxies: env.TRUSTED_PROXIES,
+    nodeTimeoutMs: env.NODE_TIMEOUT_MS,
+    viewers,
+    clock: Date.now,
+  });
   const app = createApp({
-    store: streamStore(handle.db),
+    store,
     nodes,
+    liveState,
     media,
     chat,
     viewers,
@@ -44,18 +70,9 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     internalToken: env.INTERNAL_TOKEN,
     publicWebUrl: env.PUBLIC_WEB_URL,
     directoryCacheMs: env.DIRECTORY_CACHE_MS,
-    safety: managerSafety(handle.db, {
-      policy: env.STREAM_CREATION,
-      adminToken: env.ADMIN_TOKEN,
-      ratePerHour: env.CREATE_RATE_PER_HOUR,
-      burst: env.CREATE_BURST,
-      maxOpenPerClient: env.MAX_OPEN_STREAMS_PER_IP,
-      maxOpen: env.MAX_OPEN_STREAMS,
-      trustedProxies: env.TRUSTED_PROXIES,
-      nodeTimeoutMs: env.NODE_TIMEOUT_MS,
-      viewers,
-      clock: Date.now,
-    }),
+    metrics,
+    guardCreation: creationGuard(safety, o.logger, metrics),
+    admin: adminRoutes({ safety, store, media, chat, logger: o.logger }),
   });
   const idle = idleStreamSweeper({
     db: handle.db,
@@ -69,7 +86,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   viewers.start();
   // Streams on a node that stopped heart-beating show offline within NODE_TIMEOUT_MS + one sweep.
   const sweeper = setInterval(() => {
-    nodes.sweep().catch((err) => o.logger.warn("node sweep failed", { err: (err as Error).message }));
+    liveState.sweep().catch((err) => o.logger.warn("node sweep failed", { err: (err as Error).message }));
   }, 2000);
   // A minute is fine-grained enough for a TTL counted in hours.
   idle.start(Math.min(60_000, env.STREAM_IDLE_TTL));
@@ -86,5 +103,12 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   };
 }
 
-if (import.meta.main)
-  await runStandalone(start, { env: process.env, logger: createLogger({ svc: "manager" }) });
+if (import.meta.main) {
+  const logger = createLogger({ svc: "manager" });
+  // The manager keeps no state of its own (Postgres has it all), so a restart loses nothing: an exception
+  // nobody caught leaves the process in an unknown state, and it exits for its supervisor to restart it. A
+  // rejected promise nobody handled is a bug in one path (a request is already answered by onError), so it is
+  // logged with its stack and the manager keeps serving. See apps/manager/README.md.
+  installCrashHandlers(logger, { uncaughtException: "exit", unhandledRejection: "log" });
+  await runStandalone(start, { env: process.env, logger });
+}

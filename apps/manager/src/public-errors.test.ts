@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ErrorBody } from "@hearth/contracts";
 import type { DatabaseHandle } from "@hearth/db";
 import type { Logger } from "@hearth/server-kit";
-import { freshDatabase, managerFor } from "./test-harness.ts";
+import { freshDatabase, managerFor } from "../testing/harness.ts";
 
 let handle: DatabaseHandle;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ function recordingLogger(lines: Record<string, unknown>[]): Logger {
 describe("public error bodies", () => {
   test("a 503 from /start_stream carries no upstream text; the log has it with the request id", async () => {
     const lines: Record<string, unknown>[] = [];
-    const m = managerFor(handle, 0, {}, recordingLogger(lines));
+    const m = managerFor(handle, { logger: recordingLogger(lines) });
     const upstream = "connect ECONNREFUSED media-7.internal.example:8083 (token=sekrit) at Socket.connect";
     m.media.create = async () => {
       throw new Error(upstream);
