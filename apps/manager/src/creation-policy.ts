@@ -46,7 +46,7 @@ export interface CreationSafety extends AdminTokenCheck {
   clock: Clock;
 }
 
-/** What the app is given for running in public: the creation gate, and the admin overview's source. */
+/** The state behind running in public: what creationGuard checks, and the admin API's sources (admin-routes.ts). */
 export interface ManagerSafety extends CreationSafety {
   overview(): Promise<AdminOverview>;
 }
