@@ -86,7 +86,13 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
   // The public API is called from browsers on other origins (the web tier, any player).
   app.use(
     "*",
-    cors({ origin: "*", allowHeaders: ["Authorization", "Content-Type", "X-Creation-Token"], maxAge: 600 }),
+    cors({
+      origin: "*",
+      allowHeaders: ["Authorization", "Content-Type", "X-Creation-Token"],
+      // The broadcast page tells a refused streamer when to try again.
+      exposeHeaders: ["Retry-After"],
+      maxAge: 600,
+    }),
   );
   const small = tooLarge(PUBLIC_BODY_LIMIT);
   const large = tooLarge(INTERNAL_BODY_LIMIT);

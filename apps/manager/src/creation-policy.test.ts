@@ -253,7 +253,7 @@ describe("configuration", () => {
       MAX_OPEN_STREAMS_PER_IP: 5,
       MAX_OPEN_STREAMS: 1000,
       STREAM_IDLE_TTL: 24 * 3_600_000,
-      TRUSTED_PROXIES: "",
+      TRUSTED_PROXIES: "127.0.0.1,::1",
     });
     expect(env.ADMIN_TOKEN).toBeUndefined();
     expect(parseEnv({ ...base, STREAM_IDLE_TTL: "90m" }).STREAM_IDLE_TTL).toBe(90 * 60_000);

@@ -41,10 +41,14 @@ export const ManagerEnv = z.object({
   MAX_OPEN_STREAMS_PER_IP: z.coerce.number().int().min(1).default(5),
   MAX_OPEN_STREAMS: z.coerce.number().int().min(1).default(1000),
   STREAM_IDLE_TTL: Duration.prefault("24h"),
-  /** Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges. */
+  /**
+   * Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges. Loopback by default,
+   * as in the chat node: the embedded set-up's edge (`start --cdn`, infra/cdn.sh) runs on this host, and a
+   * loopback peer is a process of this host, not a client that could forge its way past the limits.
+   */
   TRUSTED_PROXIES: z
     .string()
-    .default("")
+    .default("127.0.0.1,::1")
     .superRefine((v, ctx) => {
       try {
         trustedProxies(v);
