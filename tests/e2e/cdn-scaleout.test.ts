@@ -15,6 +15,7 @@ import { start as startManager } from "../../apps/manager/src/main.ts";
 import { type RunningCdn, startCdn } from "./cdn-harness.ts";
 import { lookup, reap, TOKEN, until } from "./media-harness.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
+import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
 import { type MediaNodeProcess, publishLight, spawnMediaNode } from "./support/media-node-process.ts";
 import { freePort } from "./support/ports.ts";
 
@@ -49,6 +50,7 @@ beforeAll(async () => {
   const ports = { manager: freePort(), chat: freePort() };
   managerUrl = `http://127.0.0.1:${ports.manager}`;
   const common = {
+    ...NO_CREATION_LIMITS,
     INTERNAL_TOKEN: TOKEN,
     BIND_HOST: "127.0.0.1",
     MANAGER_INTERNAL_URL: managerUrl,
