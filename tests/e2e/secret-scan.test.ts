@@ -13,7 +13,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type StartedStream, StartedStream as StartedStreamSchema, StreamLookup } from "@hearth/contracts";
+import {
+  chatSubprotocols,
+  type StartedStream,
+  StartedStream as StartedStreamSchema,
+  StreamLookup,
+} from "@hearth/contracts";
 import { type DatabaseHandle, mediaNodes, openDatabase } from "@hearth/db";
 import type { RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
@@ -53,9 +58,12 @@ async function live(publicId: string): Promise<boolean> {
 }
 
 /** Opens a chat socket and resolves with the first frame (the `hello` with our identity). */
-function chatHello(url: string): Promise<{ ws: WebSocket; hello: { you: { identity: string } } }> {
+function chatHello(
+  url: string,
+  identity: string | null,
+): Promise<{ ws: WebSocket; hello: { you: { identity: string } } }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, chatSubprotocols(identity));
     const timer = setTimeout(() => reject(new Error("no hello frame")), 10_000);
     ws.onmessage = (e) => {
       clearTimeout(timer);
@@ -127,13 +135,14 @@ beforeAll(async () => {
   );
   children.push(whip);
 
-  // A chat client gets an identity, then reconnects with it as the web client does.
-  const first = await chatHello(`ws://127.0.0.1:${chatPort}/rooms/${rtmpStream.publicId}`);
+  // A chat client gets an identity, then reconnects with it as the web client does (a subprotocol value).
+  const room = `ws://127.0.0.1:${chatPort}/rooms/${rtmpStream.publicId}`;
+  const first = await chatHello(room, null);
   identity = first.hello.you.identity;
   first.ws.close();
-  const again = await chatHello(
-    `ws://127.0.0.1:${chatPort}/rooms/${rtmpStream.publicId}?identity=${encodeURIComponent(identity)}`,
-  );
+  const again = await chatHello(room, identity);
+  // The identity was accepted: the same user came back.
+  expect(again.hello.you.identity).toBe(identity);
   again.ws.send(JSON.stringify({ v: 1, type: "send", text: "hello from the scan" }));
   await Bun.sleep(500);
   again.ws.close();
