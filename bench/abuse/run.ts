@@ -79,6 +79,12 @@ async function pollStreams(stop: Promise<unknown>): Promise<number[]> {
   return times;
 }
 
+// The stream (b) keeps live, created first: the flood in (a) may use up this address's creation allowance.
+const created = await fetch(`${managerUrl}/start_stream?name=abuse-live`, { method: "POST" });
+if (created.status !== 201)
+  throw new Error(`cannot create the live stream: ${created.status} ${await created.text()}`);
+const live = StartedStream.parse(await created.json());
+
 // ---- (a) ----
 {
   const statuses = new Map<number, number>();
@@ -122,10 +128,6 @@ async function playlistLag(hlsBase: string): Promise<number | undefined> {
 }
 
 {
-  const res = await fetch(`${managerUrl}/start_stream?name=abuse-live`, { method: "POST" });
-  if (res.status !== 201)
-    console.log(`(b) could not create the live stream: ${res.status} ${await res.text()}`);
-  const live = StartedStream.parse(await res.json());
   const publisher = publishLight(`${node.rtmpServer}/${live.privateId}`, 600);
   const hls = `http://127.0.0.1:${node.httpPort}/hls/${live.publicId}`;
   await until("the live stream's playlist", 60_000, async () => (await playlistLag(hls)) !== undefined, 500);
