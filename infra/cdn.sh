@@ -22,6 +22,8 @@
 #   --workers N|auto       nginx worker processes per tier [CDN_WORKERS, auto]
 #   --access-log on|off    access logs in DIR/<tier>/logs [CDN_ACCESS_LOG, on]
 #   --cache-max SIZE       disk cache limit per tier [CDN_CACHE_MAX, 1g]
+#   --live-lock MS         cache-lock timeout for LL-HLS blocking reloads and hinted parts, ~1.5 x the
+#                          media nodes' part target [CDN_LIVE_LOCK_MS, 300] (see nginx/edge.conf.template)
 # NGINX names the nginx binary (default: nginx from PATH). The URL scheme is described in infra/README.md.
 set -euo pipefail
 
@@ -39,6 +41,7 @@ SHIELD_ADDR=${CDN_SHIELD_ADDR:-}
 WORKERS=${CDN_WORKERS:-auto}
 ACCESS_LOG=${CDN_ACCESS_LOG:-on}
 CACHE_MAX=${CDN_CACHE_MAX:-1g}
+LIVE_LOCK_MS=${CDN_LIVE_LOCK_MS:-300}
 
 die() { echo "cdn: $*" >&2; exit 2; }
 
@@ -66,6 +69,7 @@ while [ $# -gt 0 ]; do
     --workers) WORKERS=$2 ;;
     --access-log) ACCESS_LOG=$2 ;;
     --cache-max) CACHE_MAX=$2 ;;
+    --live-lock) LIVE_LOCK_MS=$2 ;;
     *) die "unknown option $1" ;;
   esac
   shift 2
@@ -79,6 +83,8 @@ ADDR_RE='^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$'
 [[ $WORKERS =~ ^([0-9]{1,3}|auto)$ ]] || die "bad worker count: $WORKERS"
 [[ $ACCESS_LOG =~ ^(on|off)$ ]] || die "--access-log is on or off"
 [[ $CACHE_MAX =~ ^[0-9]+[kKmMgG]?$ ]] || die "bad cache size: $CACHE_MAX"
+[[ $LIVE_LOCK_MS =~ ^[0-9]{1,5}$ ]] || die "bad live lock timeout (ms): $LIVE_LOCK_MS"
+LIVE_LOCK="${LIVE_LOCK_MS}ms"
 if [ -z "$SHIELD_ADDR" ]; then
   if [ "$BIND" = "0.0.0.0" ] || [ "$BIND" = "*" ]; then SHIELD_ADDR="127.0.0.1:$SHIELD_PORT"; else SHIELD_ADDR="$BIND:$SHIELD_PORT"; fi
 fi
@@ -125,7 +131,7 @@ render_media() {
 fill() {
   local text name
   text=$(<"$1")
-  for name in USER WORKERS ERROR_LOG_LINE ACCESS_LOG_LINE CACHE_MAX BIND EDGE_PORT SHIELD_PORT SHIELD_ADDR MEDIA_UPSTREAMS \
+  for name in USER WORKERS ERROR_LOG_LINE ACCESS_LOG_LINE CACHE_MAX LIVE_LOCK BIND EDGE_PORT SHIELD_PORT SHIELD_ADDR MEDIA_UPSTREAMS \
     HLS_UPSTREAM_MAP HLS_PATH_MAP WHIP_UPSTREAM_MAP WHIP_PATH_MAP WHIP_PREFIX_MAP MANAGER_SERVERS WEB_SERVERS \
     CHAT_SERVERS; do
     text=${text//"@@$name@@"/${!name}}

@@ -1,0 +1,221 @@
+/**
+ * The production path on one machine: the whole platform behind infra/cdn.sh's real nginx shield + edge, the pages
+ * pointed at the edge (PUBLIC_HLS_BASE, MANAGER_URL, PUBLIC_CHAT_BASE on its host), a real ffmpeg publishing over
+ * RTMP, and three watch pages in headless Chromium playing LL-HLS through the edge at once. What the tiers' access
+ * logs must show: blocking reloads answered, no playlist ever served STALE, and one upstream request per
+ * (playlist, msn, part) and per part at each tier however many viewers asked. Then the stale-playlist regression:
+ * a rung nobody asked for in 20 s is current on its next request through the edge.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { StartedStream } from "@hearth/contracts";
+import { type CdnPlatform, startCdnPlatform } from "./cdn-platform.ts";
+import { reap } from "./media-harness.ts";
+import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
+import { publishLight } from "./support/media-node-process.ts";
+import { untilPlaybackAdvances, videoState } from "./support/player.ts";
+import { PAGE_POLL_MS, until } from "./support/until.ts";
+
+let p: CdnPlatform;
+let stream: StartedStream;
+let publisher: ReturnType<typeof publishLight>;
+let browser: Browser | null = null;
+
+beforeAll(async () => {
+  p = await startCdnPlatform({ behindEdge: true });
+  // Created through the edge, as a streamer's browser would.
+  const res = await fetch(`${p.webUrl}/api/start_stream?name=${encodeURIComponent("cdn watch")}`, {
+    method: "POST",
+  });
+  expect(res.status).toBe(201);
+  stream = StartedStream.parse(await res.json());
+  publisher = publishLight(`${p.rtmpBase}/${stream.privateId}`, 300);
+  await until("the master playlist through the edge", 60_000, async () => {
+    const r = await fetch(stream.hlsUrl);
+    await r.arrayBuffer();
+    return r.status === 200;
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  publisher?.kill("SIGTERM");
+  if (publisher) await reap(publisher);
+  await p?.stop();
+}, 60_000);
+
+interface LogLine {
+  path: string;
+  query: string;
+  status: number;
+  cache: string;
+  /** The status the tier behind answered; "-" when this tier answered from its cache. */
+  upstream: string;
+}
+
+/** One tier's access log (flushed every second), parsed: `"GET /path?q HTTP/1.1" 200 … cache=X … ustatus=Y`. */
+async function accessLog(tier: "edge" | "shield"): Promise<LogLine[]> {
+  await Bun.sleep(1500);
+  const text = readFileSync(join(p.cdn.dir, tier, "logs", "access.log"), "utf8");
+  const out: LogLine[] = [];
+  for (const l of text.split("\n")) {
+    const m = /"GET ([^ ?]+)(\?[^ ]*)? HTTP\/[0-9.]+" (\d{3}) .* cache=(\S+) .* ustatus=(\S+) /.exec(l);
+    if (m)
+      out.push({
+        path: m[1] ?? "",
+        query: m[2] ?? "",
+        status: Number(m[3]),
+        cache: m[4] ?? "",
+        upstream: m[5] ?? "",
+      });
+  }
+  return out;
+}
+
+/** Upstream requests per object (path + query), for the objects `pick` selects. */
+function upstreamPerObject(lines: LogLine[], pick: (l: LogLine) => boolean): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of lines.filter(pick)) {
+    const key = l.path + l.query;
+    counts.set(key, (counts.get(key) ?? 0) + (l.upstream === "-" ? 0 : l.upstream.split(/[ ,:]+/).length));
+  }
+  return counts;
+}
+
+const blocking = (l: LogLine) => l.path.endsWith(".m3u8") && l.query.includes("_HLS_msn=");
+const part = (l: LogLine) => l.path.includes("/part-");
+
+async function openWatchPage(b: Browser): Promise<Page> {
+  const tab = await b.newPage();
+  await tab.goto(`${p.webUrl}/watch/${stream.publicId}`);
+  return tab;
+}
+
+test("three watch pages play LL-HLS through the edge for 20 s; one upstream request per playlist state and part per tier", async () => {
+  browser = await launchChromium();
+  const b = browser;
+  const tabs = await Promise.all([0, 1, 2].map(() => openWatchPage(b)));
+  for (const [i, tab] of tabs.entries()) await untilPlaybackAdvances(tab, `viewer ${i + 1} to start playing`);
+  const from = await Promise.all(tabs.map((t) => videoState(t)));
+  // 20 s of playback for every viewer (the cap leaves room for a loaded machine).
+  await until(
+    "every viewer to play 20 s",
+    60_000,
+    async () => {
+      const now = await Promise.all(tabs.map((t) => videoState(t)));
+      return now.every((s, i) => s.t >= (from[i]?.t ?? 0) + 20);
+    },
+    PAGE_POLL_MS,
+  );
+  // The players really went through the edge: the video element's source is the edge's playlists.
+  const edgeHls = stream.hlsUrl.replace(/\/[^/]+\/master\.m3u8$/, "/");
+  expect(stream.hlsUrl.startsWith(`${p.webUrl}/hls/media-1/`)).toBe(true);
+  await Promise.all(tabs.map((t) => t.close()));
+
+  const edge = await accessLog("edge");
+  const shield = await accessLog("shield");
+  const ours = (l: LogLine) => `${p.webUrl}${l.path}`.startsWith(edgeHls);
+  // Blocking reloads were asked and answered by the edge.
+  const answered = edge.filter((l) => ours(l) && blocking(l) && l.status === 200);
+  expect(answered.length).toBeGreaterThan(60);
+  // No playlist was ever served from a stale copy, at either tier.
+  for (const l of [...edge, ...shield].filter((x) => x.path.endsWith(".m3u8")))
+    expect(`${l.path}${l.query} ${l.cache}`).not.toMatch(/ (STALE|UPDATING)$/);
+  // One upstream request per (playlist, msn, part) and per part, at each tier, for three viewers.
+  for (const [tier, lines] of [
+    ["edge", edge],
+    ["shield", shield],
+  ] as const) {
+    const states = upstreamPerObject(lines, (l) => ours(l) && blocking(l));
+    const parts = upstreamPerObject(lines, (l) => ours(l) && part(l));
+    expect(states.size).toBeGreaterThan(20);
+    expect(parts.size).toBeGreaterThan(20);
+    const extra = [...states, ...parts].filter(([, n]) => n !== 1).map(([k, n]) => `${tier} ${n}x ${k}`);
+    expect(extra).toEqual([]);
+  }
+  // The three viewers did ask for the same states: most answers at the edge came from its cache.
+  expect(answered.filter((l) => l.upstream === "-").length).toBeGreaterThan(answered.length / 2);
+}, 180_000);
+
+/** EXT-X-MEDIA-SEQUENCE, the segment URIs and the last part's (msn, index) of a media playlist. */
+function parseMedia(text: string): {
+  sequence: number;
+  segments: string[];
+  lastPart: [number, number] | null;
+} {
+  const lines = text.split("\n").map((l) => l.trim());
+  const seqLine = lines.find((l) => l.startsWith("#EXT-X-MEDIA-SEQUENCE:"));
+  if (!seqLine) throw new Error(`not a media playlist:\n${text}`);
+  const sequence = Number(seqLine.split(":")[1]);
+  const segments = lines.filter((l) => l && !l.startsWith("#"));
+  // Parts after the last full segment belong to segment sequence + segments.length.
+  let msn = sequence;
+  let index = -1;
+  let lastPart: [number, number] | null = null;
+  for (const l of lines) {
+    if (l.startsWith("#EXT-X-PART:")) {
+      index += 1;
+      lastPart = [msn, index];
+    } else if (l && !l.startsWith("#")) {
+      msn += 1;
+      index = -1;
+    }
+  }
+  return { sequence, segments, lastPart };
+}
+
+async function text(url: string): Promise<{ status: number; body: string; cache: string | null }> {
+  const r = await fetch(url);
+  return { status: r.status, body: await r.text(), cache: r.headers.get("x-cache-status") };
+}
+
+test("a rung nobody asked for in 20 s is current on its next request through the edge, and its segments load", async () => {
+  const master = (await text(stream.hlsUrl)).body;
+  const rung = master
+    .split("\n")
+    .find((l) => l.trim().endsWith(".m3u8"))
+    ?.trim();
+  expect(rung).toBeDefined();
+  const edgeUrl = new URL(rung ?? "", stream.hlsUrl).toString();
+  const originUrl = edgeUrl.replace(`${p.webUrl}/hls/media-1/`, `${p.mediaUrl}/hls/`);
+  // Asked once through the edge (both tiers now hold a copy), then left alone for 20 s.
+  const before = parseMedia((await text(edgeUrl)).body);
+  await Bun.sleep(20_000);
+  const viaEdge = await text(edgeUrl);
+  const atOrigin = parseMedia((await text(originUrl)).body);
+  expect(viaEdge.status).toBe(200);
+  expect(viaEdge.cache).not.toBe("STALE");
+  const now = parseMedia(viaEdge.body);
+  expect(atOrigin.sequence).toBeGreaterThan(before.sequence);
+  expect(Math.abs(atOrigin.sequence - now.sequence)).toBeLessThanOrEqual(1);
+  // Its oldest and newest segments load through the edge.
+  for (const uri of [now.segments[0], now.segments.at(-1)]) {
+    const r = await fetch(new URL(uri ?? "", edgeUrl));
+    expect(r.status).toBe(200);
+    expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(500);
+  }
+}, 60_000);
+
+test("a blocking reload through the edge is answered with the state it asked for or newer, never an older cached one", async () => {
+  const master = (await text(stream.hlsUrl)).body;
+  const rung = master
+    .split("\n")
+    .find((l) => l.trim().endsWith(".m3u8"))
+    ?.trim();
+  const edgeUrl = new URL(rung ?? "", stream.hlsUrl).toString();
+  let cur = parseMedia((await text(edgeUrl)).body).lastPart;
+  expect(cur).not.toBeNull();
+  // A player at the live edge: ask for the next part, ten times over, and once for a part two segments ahead
+  // (a state no cache can hold yet). Each answer must contain what was asked for.
+  for (let i = 0; i < 12 && cur; i++) {
+    const [msn, idx] = i === 10 ? [cur[0] + 2, 0] : [cur[0], cur[1] + 1];
+    const r = await text(`${edgeUrl}?_HLS_msn=${msn}&_HLS_part=${idx}`);
+    expect(r.status).toBe(200);
+    const got = parseMedia(r.body).lastPart;
+    expect(got).not.toBeNull();
+    const [gm, gi] = got ?? [0, 0];
+    expect(gm > msn || (gm === msn && gi >= idx)).toBe(true);
+    cur = got;
+  }
+}, 60_000);
