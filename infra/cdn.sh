@@ -131,7 +131,7 @@ render_media() {
 fill() {
   local text name
   text=$(<"$1")
-  for name in USER WORKERS ERROR_LOG_LINE ACCESS_LOG_LINE CACHE_MAX LIVE_LOCK BIND EDGE_PORT SHIELD_PORT SHIELD_ADDR MEDIA_UPSTREAMS \
+  for name in USER WORKERS ERROR_LOG_LINE ACCESS_LOG_LINE COLLAPSE_LOG_LINE COLLAPSE_SOCK CACHE_MAX LIVE_LOCK BIND EDGE_PORT SHIELD_PORT SHIELD_ADDR MEDIA_UPSTREAMS \
     HLS_UPSTREAM_MAP HLS_PATH_MAP WHIP_UPSTREAM_MAP WHIP_PATH_MAP WHIP_PREFIX_MAP MANAGER_SERVERS WEB_SERVERS \
     CHAT_SERVERS; do
     text=${text//"@@$name@@"/${!name}}
@@ -144,6 +144,9 @@ render_tier() {
   local t=$1 prefix="$DIR/$1"
   mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp" "$prefix/cache"
   cp "$HERE"/nginx/*.conf "$prefix/conf/"
+  # The tier's collapse stage listens here; a socket left by a killed nginx would block the next start.
+  COLLAPSE_SOCK="$prefix/tmp/collapse.sock"
+  [ "$cmd" = render ] || [ "$cmd" = check ] || rm -f "$COLLAPSE_SOCK"
   fill "$HERE/nginx/$t.conf.template" >"$prefix/conf/nginx.conf"
 }
 
@@ -155,10 +158,12 @@ render() {
   [ "$(id -u)" != 0 ] || USER="user $(id -un) $(id -gn);"
   ERROR_LOG_LINE="logs/error.log warn"
   if [ "$ACCESS_LOG" = on ]; then ACCESS_LOG_LINE="logs/access.log cdn buffer=64k flush=1s"; else ACCESS_LOG_LINE="off"; fi
+  if [ "$ACCESS_LOG" = on ]; then COLLAPSE_LOG_LINE="logs/collapse.log cdn buffer=64k flush=1s"; else COLLAPSE_LOG_LINE="off"; fi
   # In a container the logs belong on the standard streams, where `docker compose logs` finds them.
   if [ "$cmd" = serve ]; then
     ERROR_LOG_LINE="stderr warn"
     [ "$ACCESS_LOG" != on ] || ACCESS_LOG_LINE="/dev/stdout cdn"
+    [ "$ACCESS_LOG" != on ] || COLLAPSE_LOG_LINE="/dev/stdout cdn"
   fi
   render_media
   MANAGER_SERVERS=$(server_lines manager "$MANAGER")
