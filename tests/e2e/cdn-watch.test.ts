@@ -241,3 +241,68 @@ test("a blocking reload through the edge is answered with the state it asked for
     cur = got;
   }
 }, 60_000);
+
+/** The URI of part `index` of segment `msn` in a media playlist, if it lists it. */
+function partUri(text: string, msn: number, index: number): string | undefined {
+  let m = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? -1);
+  let i = 0;
+  for (const l of text.split("\n").map((x) => x.trim())) {
+    if (l.startsWith("#EXT-X-PART:")) {
+      if (m === msn && i === index) return /URI="([^"]+)"/.exec(l)?.[1];
+      i += 1;
+    } else if (l && !l.startsWith("#")) {
+      m += 1;
+      i = 0;
+    }
+  }
+  return undefined;
+}
+
+test("after the publisher drops and comes back, blocking reloads through the edge answer the new session, never a cached old one", async () => {
+  const master = (await text(stream.hlsUrl)).body;
+  const rung = master
+    .split("\n")
+    .find((l) => l.trim().endsWith(".m3u8"))
+    ?.trim();
+  const edgeUrl = new URL(rung ?? "", stream.hlsUrl).toString();
+  const originUrl = edgeUrl.replace(`${p.webUrl}/hls/media-1/`, `${p.mediaUrl}/hls/`);
+  /** A player at the live edge through the edge: `rounds` blocking reloads, each checked against the origin. */
+  const follow = async (rounds: number) => {
+    let cur = parseMedia((await text(edgeUrl)).body).lastPart;
+    let compared = 0;
+    for (let i = 0; i < rounds && cur; i++) {
+      const r = await text(`${edgeUrl}?_HLS_msn=${cur[0]}&_HLS_part=${cur[1] + 1}`);
+      if (r.status !== 200) return compared; // the origin ended the playlist or gave up waiting: stop
+      const got = parseMedia(r.body).lastPart;
+      if (!got) return compared;
+      // The part the edge says is at (M, P) is the one the origin lists there now (when it still lists it).
+      const fromOrigin = partUri((await text(originUrl)).body, got[0], got[1]);
+      if (fromOrigin !== undefined) {
+        expect(partUri(r.body, got[0], got[1])).toBe(fromOrigin);
+        compared += 1;
+      }
+      cur = got;
+    }
+    return compared;
+  };
+  expect(await follow(10)).toBeGreaterThan(3);
+  // Part names carry the packaging session (part-<session>-<n>.m4s): the new one is told apart by it.
+  const sessionOf = (body: string) => /URI="part-([^-"]+)-\d+\.m4s"/.exec(body)?.[1];
+  const before = sessionOf((await text(originUrl)).body);
+  expect(before).toBeDefined();
+  // An abrupt drop (SIGKILL, no unpublish), then the same key again at once, as OBS's auto-reconnect does.
+  publisher.kill("SIGKILL");
+  await reap(publisher);
+  publisher = publishLight(`${p.rtmpBase}/${stream.privateId}`, 300);
+  // Packaging again at the origin: the rung lists parts of a new session and is not ended.
+  await until("the rung live again at the origin, in a new session", 60_000, async () => {
+    const r = await text(originUrl);
+    const lastPart =
+      r.body
+        .split("\n")
+        .filter((l) => l.startsWith("#EXT-X-PART:"))
+        .at(-1) ?? "";
+    return r.status === 200 && !r.body.includes("#EXT-X-ENDLIST") && sessionOf(lastPart) !== before;
+  });
+  expect(await follow(15)).toBeGreaterThan(5);
+}, 120_000);
