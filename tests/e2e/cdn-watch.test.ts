@@ -187,19 +187,28 @@ function parseMedia(text: string): {
   return { sequence, segments, lastPart };
 }
 
+/** The first rung's playlist URL through the edge, once it lists parts. */
+async function firstRung(): Promise<string> {
+  const master = (await text(stream.hlsUrl)).body;
+  const rung = master
+    .split("\n")
+    .find((l) => l.trim().endsWith(".m3u8"))
+    ?.trim();
+  if (!rung) throw new Error(`no rung in the master playlist:\n${master}`);
+  const url = new URL(rung, stream.hlsUrl).toString();
+  await until("the rung's playlist with parts", 30_000, async () =>
+    (await text(url)).body.includes("#EXT-X-PART:"),
+  );
+  return url;
+}
+
 async function text(url: string): Promise<{ status: number; body: string; cache: string | null }> {
   const r = await fetch(url);
   return { status: r.status, body: await r.text(), cache: r.headers.get("x-cache-status") };
 }
 
 test("a rung nobody asked for in 20 s is current on its next request through the edge, and its segments load", async () => {
-  const master = (await text(stream.hlsUrl)).body;
-  const rung = master
-    .split("\n")
-    .find((l) => l.trim().endsWith(".m3u8"))
-    ?.trim();
-  expect(rung).toBeDefined();
-  const edgeUrl = new URL(rung ?? "", stream.hlsUrl).toString();
+  const edgeUrl = await firstRung();
   const originUrl = edgeUrl.replace(`${p.webUrl}/hls/media-1/`, `${p.mediaUrl}/hls/`);
   // Asked once through the edge (both tiers now hold a copy), then left alone for 20 s.
   const before = parseMedia((await text(edgeUrl)).body);
@@ -220,12 +229,7 @@ test("a rung nobody asked for in 20 s is current on its next request through the
 }, 60_000);
 
 test("a blocking reload through the edge is answered with the state it asked for or newer, never an older cached one", async () => {
-  const master = (await text(stream.hlsUrl)).body;
-  const rung = master
-    .split("\n")
-    .find((l) => l.trim().endsWith(".m3u8"))
-    ?.trim();
-  const edgeUrl = new URL(rung ?? "", stream.hlsUrl).toString();
+  const edgeUrl = await firstRung();
   let cur = parseMedia((await text(edgeUrl)).body).lastPart;
   expect(cur).not.toBeNull();
   // A player at the live edge: ask for the next part, ten times over, and once for a part two segments ahead
@@ -259,12 +263,7 @@ function partUri(text: string, msn: number, index: number): string | undefined {
 }
 
 test("after the publisher drops and comes back, blocking reloads through the edge answer the new session, never a cached old one", async () => {
-  const master = (await text(stream.hlsUrl)).body;
-  const rung = master
-    .split("\n")
-    .find((l) => l.trim().endsWith(".m3u8"))
-    ?.trim();
-  const edgeUrl = new URL(rung ?? "", stream.hlsUrl).toString();
+  const edgeUrl = await firstRung();
   const originUrl = edgeUrl.replace(`${p.webUrl}/hls/media-1/`, `${p.mediaUrl}/hls/`);
   /** A player at the live edge through the edge: `rounds` blocking reloads, each checked against the origin. */
   const follow = async (rounds: number) => {
