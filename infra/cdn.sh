@@ -22,8 +22,8 @@
 #   --workers N|auto       nginx worker processes per tier [CDN_WORKERS, auto]
 #   --access-log on|off    access logs in DIR/<tier>/logs [CDN_ACCESS_LOG, on]
 #   --cache-max SIZE       disk cache limit per tier [CDN_CACHE_MAX, 1g]
-#   --live-lock MS         cache-lock timeout for LL-HLS blocking reloads and hinted parts, ~1.5 x the
-#                          media nodes' part target [CDN_LIVE_LOCK_MS, 300] (see nginx/edge.conf.template)
+#   --live-lock MS         cache-lock timeout for LL-HLS blocking reloads and hinted parts, ~1.25 x the
+#                          media nodes' part target [CDN_LIVE_LOCK_MS, 250] (see nginx/edge.conf.template)
 # NGINX names the nginx binary (default: nginx from PATH). The URL scheme is described in infra/README.md.
 set -euo pipefail
 
@@ -41,7 +41,7 @@ SHIELD_ADDR=${CDN_SHIELD_ADDR:-}
 WORKERS=${CDN_WORKERS:-auto}
 ACCESS_LOG=${CDN_ACCESS_LOG:-on}
 CACHE_MAX=${CDN_CACHE_MAX:-1g}
-LIVE_LOCK_MS=${CDN_LIVE_LOCK_MS:-300}
+LIVE_LOCK_MS=${CDN_LIVE_LOCK_MS:-250}
 
 die() { echo "cdn: $*" >&2; exit 2; }
 
