@@ -15,6 +15,7 @@
  * Run: bun bench/latency/run.ts [seconds per cell = 25] [tiers = origin,edge] [players = watch,hlsjs]
  */
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { StartedStream } from "@hearth/contracts";
 import { type CdnPlatform, startCdnPlatform } from "../../tests/e2e/cdn-platform.ts";
 import { type Browser, launchChromium } from "../../tests/e2e/support/chromium.ts";
@@ -56,6 +57,7 @@ start();
 
 interface Cell {
   tier: string;
+  load: number;
   player: string;
   join: string;
   samples: G2gSample[];
@@ -70,7 +72,7 @@ async function viewCell(
   browser: Browser,
   url: string,
   player: "watch" | "hlsjs",
-): Promise<Omit<Cell, "tier" | "player" | "join">> {
+): Promise<Omit<Cell, "tier" | "player" | "join" | "load">> {
   const tab = await browser.newPage();
   await tab.addInitScript(READER_SCRIPT);
   const opened = Date.now();
@@ -130,7 +132,14 @@ async function runStream(p: CdnPlatform, tier: string, player: "watch" | "hlsjs"
         firstFrameMs: null,
         error: err.message.split("\n")[0],
       }));
-      const cell = { tier, player: player === "watch" ? "watch page" : "hls.js defaults", join, ...r };
+      // The machine's 1-minute load average as the cell ends: on 2 shared cores, what else ran is part of the figure.
+      const cell = {
+        tier,
+        player: player === "watch" ? "watch page" : "hls.js defaults",
+        join,
+        load: loadavg()[0] ?? 0,
+        ...r,
+      };
       cells.push(cell);
       console.log(line(cell));
     }
@@ -153,7 +162,7 @@ function line(c: Cell): string {
   const { pic, pdt, heights } = figures(c);
   if (!pic.length) return `${c.tier} / ${c.player} / join ${c.join}: no samples (${c.error ?? "?"})`;
   return (
-    `${c.tier.padEnd(6)} ${c.player.padEnd(15)} join ${c.join.padEnd(8)} picture p50 ${s2(percentile(pic, 50))} ` +
+    `${c.tier.padEnd(6)} ${c.player.padEnd(15)} join ${c.join.padEnd(8)} load ${c.load.toFixed(1)} picture p50 ${s2(percentile(pic, 50))} ` +
     `p95 ${s2(percentile(pic, 95))} | now−playingDate p50 ${pdt.length ? s2(percentile(pdt, 50)) : "n/a"} ` +
     `p95 ${pdt.length ? s2(percentile(pdt, 95)) : "n/a"} | samples ${pic.length} misreads ${c.bad} ` +
     `first frame ${c.firstFrameMs === null ? "none" : `${(c.firstFrameMs / 1000).toFixed(1)} s`} rungs ${heights.join("/")}p`
@@ -177,12 +186,12 @@ for (const tier of tiers) {
 console.log(
   [
     "",
-    "| tier | player | joins | picture p50 | picture p95 | now − playingDate p50 | p95 | first frame |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| tier | player | joins | picture p50 | picture p95 | now − playingDate p50 | p95 | first frame | load |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...cells.map((c) => {
       const { pic, pdt } = figures(c);
       const f = (l: number[], q: number) => (l.length ? s2(percentile(l, q)) : "n/a");
-      return `| ${c.tier} | ${c.player} | ${c.join} | ${f(pic, 50)} | ${f(pic, 95)} | ${f(pdt, 50)} | ${f(pdt, 95)} | ${c.firstFrameMs === null ? "none" : `${(c.firstFrameMs / 1000).toFixed(1)} s`} |`;
+      return `| ${c.tier} | ${c.player} | ${c.join} | ${f(pic, 50)} | ${f(pic, 95)} | ${f(pdt, 50)} | ${f(pdt, 95)} | ${c.firstFrameMs === null ? "none" : `${(c.firstFrameMs / 1000).toFixed(1)} s`} | ${c.load.toFixed(0)} |`;
     }),
   ].join("\n"),
 );
