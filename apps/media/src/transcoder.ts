@@ -101,7 +101,9 @@ export class Transcoder {
     if (this.o.feed) {
       this.unsubscribe = this.o.feed((chunk) => {
         try {
-          proc.stdin.write(chunk);
+          // write() may hand back a pending flush, which rejects (EPIPE) once ffmpeg is gone.
+          const pending = proc.stdin.write(chunk) as number | Promise<number>;
+          if (pending instanceof Promise) pending.catch(() => {});
         } catch {
           // ffmpeg is gone; the exit handler restarts it.
         }
