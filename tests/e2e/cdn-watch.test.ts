@@ -267,7 +267,7 @@ function partUri(text: string, msn: number, index: number): string | undefined {
   return undefined;
 }
 
-test("after the publisher drops and comes back, blocking reloads through the edge answer the new session, never a cached old one", async () => {
+test("after the publisher drops and comes back, the edge never goes back in sequence and answers blocking reloads with the state after the joint", async () => {
   const edgeUrl = await firstRung();
   const originUrl = edgeUrl.replace(`${p.webUrl}/hls/media-1/`, `${p.mediaUrl}/hls/`);
   /** A player at the live edge through the edge: `rounds` blocking reloads, each checked against the origin. */
@@ -302,23 +302,27 @@ test("after the publisher drops and comes back, blocking reloads through the edg
     return compared;
   };
   expect(await follow(10)).toBeGreaterThan(3);
-  // Part names carry the packaging session (part-<session>-<n>.m4s): the new one is told apart by it.
-  const sessionOf = (body: string) => /URI="part-([^-"]+)-\d+\.m4s"/.exec(body)?.[1];
-  const before = sessionOf((await text(originUrl)).body);
-  expect(before).toBeDefined();
+  // What the edge and the origin list before the drop: the media sequence, and the newest part's name.
+  const lastPartOf = (body: string) =>
+    /URI="(part-[^"]+)"/g.exec(body.split("#EXT-X-PART:").at(-1) ?? "")?.[1];
+  const before = await text(originUrl);
+  const partBefore = lastPartOf(before.body);
+  const sequenceBefore = parseMedia((await text(edgeUrl)).body).sequence;
+  expect(partBefore).toBeDefined();
   // An abrupt drop (SIGKILL, no unpublish), then the same key again at once, as OBS's auto-reconnect does.
   publisher.kill("SIGKILL");
   await reap(publisher);
   publisher = publishLight(`${p.rtmpBase}/${stream.privateId}`, 300);
-  // Packaging again at the origin: the rung lists parts of a new session and is not ended.
-  await until("the rung live again at the origin, in a new session", 60_000, async () => {
+  // Packaging again at the origin: past the joint (a discontinuity in the same playlists, or a new session where the
+  // stream restarted), not ended, with parts newer than the last one before the drop.
+  await until("the rung packaging again at the origin after the drop", 60_000, async () => {
     const r = await text(originUrl);
-    const lastPart =
-      r.body
-        .split("\n")
-        .filter((l) => l.startsWith("#EXT-X-PART:"))
-        .at(-1) ?? "";
-    return r.status === 200 && !r.body.includes("#EXT-X-ENDLIST") && sessionOf(lastPart) !== before;
+    const last = lastPartOf(r.body);
+    const joint = r.body.includes("#EXT-X-DISCONTINUITY\n") || !r.body.includes(partBefore ?? "");
+    return r.status === 200 && !r.body.includes("#EXT-X-ENDLIST") && last !== partBefore && joint;
   });
+  // Under one playlist URL the sequence never goes backwards through the edge, and every blocking reload after the
+  // joint is answered with the origin's current state for what it asked, never a cached one from before.
+  expect(parseMedia((await text(edgeUrl)).body).sequence).toBeGreaterThanOrEqual(sequenceBefore);
   expect(await follow(15)).toBeGreaterThan(5);
 }, 120_000);
