@@ -94,4 +94,9 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   };
 }
 
-if (import.meta.main) await runStandalone(start, { env: process.env, logger: createLogger({ svc: "chat" }) });
+if (import.meta.main)
+  await runStandalone(start, {
+    env: process.env,
+    // The internal token itself is redacted from every log line, whatever its shape.
+    logger: createLogger({ svc: "chat" }, { secrets: [process.env.INTERNAL_TOKEN ?? ""] }),
+  });

@@ -104,7 +104,11 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
 }
 
 if (import.meta.main) {
-  const logger = createLogger({ svc: "manager" });
+  // The tokens themselves are redacted from every log line, whatever their shape.
+  const logger = createLogger(
+    { svc: "manager" },
+    { secrets: [process.env.INTERNAL_TOKEN ?? "", process.env.ADMIN_TOKEN ?? ""] },
+  );
   // The manager keeps no state of its own (Postgres has it all), so a restart loses nothing: an exception
   // nobody caught leaves the process in an unknown state, and it exits for its supervisor to restart it. A
   // rejected promise nobody handled is a bug in one path (a request is already answered by onError), so it is
