@@ -49,7 +49,15 @@ const app = createApp({
       transcoder: null,
     }),
     metrics: () => ({
-      streams: [{ publicId: ID, ingestBps: 3_000_000, speed: 1.01, restarts: 2 }],
+      streams: [
+        {
+          publicId: ID,
+          ingestBps: 3_000_000,
+          speed: 1.01,
+          restarts: 2,
+          feedDrops: { overflows: 1, droppedTags: 40, droppedBytes: 123456 },
+        },
+      ],
       restartsEnded: 1,
     }),
     remove: async (publicId) => {
@@ -162,6 +170,7 @@ test("status, metrics and health", async () => {
   const metrics = await (await req("/metrics")).text();
   expect(metrics).toContain(`hearth_media_ingest_bitrate_bps{stream="${ID}"} 3000000`);
   expect(metrics).toContain(`hearth_media_ffmpeg_restarts_total{stream="${ID}"} 2`);
+  expect(metrics).toContain(`hearth_media_input_dropped_bytes_total{stream="${ID}"} 123456`);
   expect(metrics).toContain("hearth_media_live_streams 1");
   expect((await req("/healthz")).status).toBe(200);
 });

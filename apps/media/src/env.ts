@@ -73,6 +73,13 @@ export const MediaEnv = z
     MEDIA_NODE_INTERNAL_URL: z.string().url().optional(),
     /** How many live streams this node should be given (the manager places by load/capacity). */
     MEDIA_CAPACITY: z.coerce.number().int().positive().default(8),
+    /**
+     * Bound on the publisher's input waiting for ffmpeg's stdin, per stream (MiB and seconds of media; whichever
+     * is hit first). Past it the backlog is dropped up to the next keyframe (counted in /metrics), so a slow
+     * ffmpeg or a publisher sending faster than real time cannot grow the node's memory.
+     */
+    MEDIA_FEED_MAX_MIB: z.coerce.number().min(0.25).max(256).default(8),
+    MEDIA_FEED_MAX_SECONDS: z.coerce.number().min(0.5).max(60).default(4),
     FFMPEG_PATH: z.string().default("ffmpeg"),
     FFPROBE_PATH: z.string().default("ffprobe"),
   })

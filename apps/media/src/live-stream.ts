@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { LadderConfig, MediaStreamStatus, Rung } from "@hearth/contracts";
 import type { Logger } from "@hearth/server-kit";
 import type { Subprocess } from "bun";
+import type { FeedLimits } from "./bounded-feed.ts";
 import { type PlannedRung, planLadder, type SourceInfo } from "./ladder.ts";
 import { cmafTiming } from "./llhls/cmaf-args.ts";
 import { type LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
@@ -41,6 +42,8 @@ export interface LiveStreamConfig {
   logger: Logger;
   /** The node's packagers, shared with the HTTP routes: the only place playlists and media are served from. */
   llhls: LlhlsRegistry;
+  /** How much input may wait for ffmpeg's stdin. */
+  feedLimits?: FeedLimits;
 }
 
 /** Segments before the open one that still list their parts (three target durations of parts). */
@@ -112,6 +115,7 @@ export class LiveStream {
       ffmpegPath: c.ffmpegPath,
       args,
       ...(feedIn.feed ? { feed: feedIn.feed } : {}),
+      ...(c.feedLimits ? { feedLimits: c.feedLimits } : {}),
       cmaf: { rungNames: this.rungs.map((r) => r.name), packagers },
       logger: c.logger.child({ publicId }),
       // The input cannot be transcoded: drop the publisher, which ends the session the usual way.
@@ -170,6 +174,11 @@ export class LiveStream {
   /** The transcoder's numbers. */
   transcoderStats() {
     return this.transcoder.stats();
+  }
+
+  /** Input dropped because ffmpeg could not keep up. */
+  feedDrops() {
+    return this.transcoder.feedDrops();
   }
 
   /** The status endpoint's view of this session. */

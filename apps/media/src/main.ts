@@ -60,6 +60,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     reporter: o.reporter ?? managerStateReporter(manager, logger),
     nodeId: env.MEDIA_NODE_ID ?? "default",
     retentionSeconds: env.HLS_RETENTION_SECONDS,
+    feedLimits: { maxBytes: env.MEDIA_FEED_MAX_MIB * 1024 * 1024, maxMs: env.MEDIA_FEED_MAX_SECONDS * 1000 },
   });
   const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
   const rtmp = await startRtmpIngest({

@@ -17,5 +17,15 @@ export function renderMetrics(m: { streams: StreamMetrics[]; restartsEnded: numb
   for (const s of m.streams)
     out.push(`hearth_media_ffmpeg_restarts_total{stream="${s.publicId}"} ${s.restarts}`);
   out.push(`hearth_media_ffmpeg_restarts_total{stream="_ended"} ${m.restartsEnded}`);
+  family(
+    "hearth_media_input_dropped_bytes_total",
+    "counter",
+    "Publisher input dropped (up to the next keyframe) because ffmpeg's input queue was full.",
+  );
+  for (const s of m.streams)
+    out.push(`hearth_media_input_dropped_bytes_total{stream="${s.publicId}"} ${s.feedDrops.droppedBytes}`);
+  family("hearth_media_input_overflows_total", "counter", "Times a stream's ffmpeg input queue overflowed.");
+  for (const s of m.streams)
+    out.push(`hearth_media_input_overflows_total{stream="${s.publicId}"} ${s.feedDrops.overflows}`);
   return `${out.join("\n")}\n`;
 }

@@ -1,4 +1,5 @@
 import type { HeartbeatStream, MediaStreamStatus, ReportOrigin } from "@hearth/contracts";
+import type { FeedDrops } from "./bounded-feed.ts";
 import { type IngestFeed, LiveStream, type LiveStreamConfig } from "./live-stream.ts";
 import { EndedStreamRetention } from "./retention.ts";
 import { reportOrigins, type StateReporter, stateUpdate } from "./state-reporter.ts";
@@ -35,6 +36,8 @@ export interface StreamMetrics {
   ingestBps: number;
   speed: number | null;
   restarts: number;
+  /** Input dropped because ffmpeg could not keep up (overflows of the bounded feed, tags, bytes). */
+  feedDrops: FeedDrops;
 }
 
 /** Live sessions by public id, retention of ended ones, and live/offline reports to the manager. */
@@ -131,7 +134,13 @@ export class StreamRegistry implements Pipeline {
   metrics(): { streams: StreamMetrics[]; restartsEnded: number } {
     const streams = [...this.live.values()].map((s) => {
       const t = s.transcoderStats();
-      return { publicId: s.publicId, ingestBps: s.ingestBps(), speed: t.speed, restarts: t.restarts };
+      return {
+        publicId: s.publicId,
+        ingestBps: s.ingestBps(),
+        speed: t.speed,
+        restarts: t.restarts,
+        feedDrops: s.feedDrops(),
+      };
     });
     return { streams, restartsEnded: this.restartsTotal };
   }

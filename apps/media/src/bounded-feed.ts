@@ -1,0 +1,217 @@
+import type { StdinSink } from "./ffmpeg-supervisor.ts";
+
+/** How much of the publisher's FLV may wait for ffmpeg's stdin. */
+export interface FeedLimits {
+  /** Bytes queued (plus the one write in flight). */
+  maxBytes: number;
+  /** Media time queued, ms (newest minus oldest queued timestamp). */
+  maxMs: number;
+}
+
+/** What a feed dropped, summed over every ffmpeg of a stream. */
+export interface FeedDrops {
+  /** Times the queue overflowed (each drops the backlog and skips to the next keyframe). */
+  overflows: number;
+  droppedTags: number;
+  droppedBytes: number;
+}
+
+/** One unit of the FLV byte stream: the file header or one tag (with its PreviousTagSize). */
+interface Unit {
+  bytes: Uint8Array;
+  /** Header, metadata and sequence headers: ffmpeg needs them whatever is dropped. */
+  keep: boolean;
+  keyframe: boolean;
+  /** Tag timestamp, ms (0 for kept units). */
+  ts: number;
+}
+
+const FLV_HEADER = 13; // "FLV", version, flags, header size (9) + PreviousTagSize0 (4)
+const TAG_HEADER = 11;
+const PREV_TAG_SIZE = 4;
+
+/** Reads one FLV tag's meaning from its header and first body bytes. */
+function classify(tag: Uint8Array): Omit<Unit, "bytes"> {
+  const type = (tag[0] ?? 0) & 0x1f;
+  const ts = (((tag[7] ?? 0) << 24) | ((tag[4] ?? 0) << 16) | ((tag[5] ?? 0) << 8) | (tag[6] ?? 0)) >>> 0;
+  const b0 = tag[TAG_HEADER] ?? 0;
+  const b1 = tag[TAG_HEADER + 1] ?? 0;
+  if (type === 9) {
+    // Enhanced RTMP sets the top bit: frame type in bits 4-6, packet type (0 = sequence start) in the low nibble.
+    const enhanced = (b0 & 0x80) !== 0;
+    const frameType = enhanced ? (b0 >> 4) & 0x07 : b0 >> 4;
+    const sequenceHeader = enhanced ? (b0 & 0x0f) === 0 : b1 === 0;
+    // Frame type 5 is a video info/command frame, not media.
+    if (sequenceHeader || frameType === 5) return { keep: true, keyframe: false, ts: 0 };
+    return { keep: false, keyframe: frameType === 1, ts };
+  }
+  if (type === 8) {
+    // AAC (sound format 10) packet type 0 is the AudioSpecificConfig.
+    if (b0 >> 4 === 10 && b1 === 0) return { keep: true, keyframe: false, ts: 0 };
+    return { keep: false, keyframe: false, ts };
+  }
+  // Script data (onMetaData) and anything unknown pass through.
+  return { keep: true, keyframe: false, ts: 0 };
+}
+
+/**
+ * The bounded queue between a publisher's FLV and one ffmpeg's stdin. It writes one unit at a time and waits
+ * while the pipe is full (Bun's FileSink returns a promise then), so ffmpeg's pace sets the pace. When more
+ * than `limits` would wait, the backlog's media is dropped and the feed skips to the next video keyframe
+ * (ffmpeg cannot decode from the middle of a GOP): the node's memory stays flat whatever the publisher sends,
+ * and the stream catches up to the live edge instead of falling further behind.
+ */
+export class BoundedFeed {
+  private pending: Uint8Array = new Uint8Array(0);
+  private sawHeader = false;
+  private readonly queue: Unit[] = [];
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private writing = false;
+  private closed = false;
+  private skipping = false;
+
+  constructor(
+    private readonly sink: StdinSink,
+    private readonly limits: FeedLimits,
+    private readonly drops: FeedDrops,
+  ) {}
+
+  /** Bytes waiting (queued plus the write in flight). */
+  backlogBytes(): number {
+    return this.queuedBytes + this.inFlight;
+  }
+
+  /** Media time waiting, ms. */
+  backlogMs(): number {
+    let first: number | null = null;
+    let last = 0;
+    for (const u of this.queue) {
+      if (u.keep) continue;
+      first ??= u.ts;
+      last = u.ts;
+    }
+    return first === null ? 0 : last - first;
+  }
+
+  /** Takes any slice of the FLV byte stream; splits it into whole units. */
+  push(chunk: Uint8Array): void {
+    if (this.closed) return;
+    const buf = this.pending.length ? concat(this.pending, chunk) : chunk;
+    let off = 0;
+    for (;;) {
+      if (!this.sawHeader) {
+        if (buf.length - off < FLV_HEADER) break;
+        if (buf[off] === 0x46 && buf[off + 1] === 0x4c && buf[off + 2] === 0x56) {
+          this.add({ bytes: buf.subarray(off, off + FLV_HEADER), keep: true, keyframe: false, ts: 0 });
+          off += FLV_HEADER;
+        }
+        this.sawHeader = true;
+        continue;
+      }
+      if (buf.length - off < TAG_HEADER) break;
+      const size = ((buf[off + 1] ?? 0) << 16) | ((buf[off + 2] ?? 0) << 8) | (buf[off + 3] ?? 0);
+      const total = TAG_HEADER + size + PREV_TAG_SIZE;
+      if (buf.length - off < total) break;
+      const tag = buf.subarray(off, off + total);
+      this.add({ bytes: tag, ...classify(tag) });
+      off += total;
+    }
+    // Keep only the incomplete remainder (copied: the caller may reuse its buffer).
+    this.pending = off < buf.length ? buf.slice(off) : new Uint8Array(0);
+    this.pump();
+  }
+
+  /** Stops writing and forgets the backlog (the process is gone or being stopped). */
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.pending = new Uint8Array(0);
+  }
+
+  private add(u: Unit): void {
+    if (u.keep) {
+      this.enqueue(u);
+      return;
+    }
+    if (this.skipping) {
+      if (!u.keyframe) {
+        this.dropUnit(u);
+        return;
+      }
+      this.skipping = false;
+    }
+    if (this.wouldOverflow(u)) {
+      this.drops.overflows += 1;
+      // Drop the backlog's media (not the headers ffmpeg still needs), then restart from a keyframe.
+      for (let i = this.queue.length - 1; i >= 0; i--) {
+        const q = this.queue[i] as Unit;
+        if (q.keep) continue;
+        this.queue.splice(i, 1);
+        this.queuedBytes -= q.bytes.length;
+        this.dropUnit(q);
+      }
+      if (!u.keyframe || this.wouldOverflow(u)) {
+        this.skipping = true;
+        this.dropUnit(u);
+        return;
+      }
+    }
+    this.enqueue(u);
+  }
+
+  private wouldOverflow(u: Unit): boolean {
+    if (this.queuedBytes + this.inFlight + u.bytes.length > this.limits.maxBytes) return true;
+    const first = this.queue.find((q) => !q.keep);
+    return first !== undefined && u.ts - first.ts > this.limits.maxMs;
+  }
+
+  private dropUnit(u: Unit): void {
+    this.drops.droppedTags += 1;
+    this.drops.droppedBytes += u.bytes.length;
+  }
+
+  private enqueue(u: Unit): void {
+    this.queue.push(u);
+    this.queuedBytes += u.bytes.length;
+  }
+
+  /** Writes units while the sink takes them at once; after a write that must wait, waits for it. */
+  private pump(): void {
+    while (!this.writing && !this.closed && this.queue.length > 0) {
+      const u = this.queue.shift() as Unit;
+      this.queuedBytes -= u.bytes.length;
+      let r: number | Promise<number>;
+      try {
+        r = this.sink.write(u.bytes);
+      } catch {
+        // ffmpeg is gone (EPIPE); its supervisor restarts it with a fresh feed.
+        this.close();
+        return;
+      }
+      if (typeof r === "number") continue;
+      this.writing = true;
+      this.inFlight = u.bytes.length;
+      r.then(
+        () => {
+          this.writing = false;
+          this.inFlight = 0;
+          this.pump();
+        },
+        () => {
+          this.writing = false;
+          this.inFlight = 0;
+          this.close();
+        },
+      );
+    }
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
