@@ -127,6 +127,8 @@ export class LiveStream {
   async start(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
     await mkdir(this.dir, { recursive: true });
+    // Stopped while the directory was made (the registry stops at once, not after start-up).
+    if (this.ending) return;
     this.c.llhls.add(this.llhls);
     this.transcoder.start();
     this.ingest = { at: Date.now(), bytes: this.feedIn.inBytes(), bps: 0 };

@@ -103,12 +103,14 @@ export class StreamRegistry implements Pipeline {
     this.live.delete(publicId);
     stream.markEnding();
     this.restartsTotal += stream.transcoderStats().restarts;
+    // ffmpeg's kill deadline starts now, not after the start job or a slow report ahead in the chain.
+    const stopping = stream.stop();
     await this.serial(publicId, async () => {
       // The manager hears "offline" at once; ffmpeg may need a moment to flush what it has buffered.
       const last = this.lastOrigin.get(publicId);
       const origin = last ? this.origins.next(last) : this.origins.session();
       this.lastOrigin.delete(publicId);
-      await Promise.all([stream.stop(), this.c.reporter.report(publicId, stateUpdate("ended", origin))]);
+      await Promise.all([stopping, this.c.reporter.report(publicId, stateUpdate("ended", origin))]);
       this.c.logger.info("stream offline", { publicId });
       // A publisher that came back while ffmpeg was stopping already owns the id: its output must stay.
       if (!this.live.has(publicId)) void this.retention.schedule(publicId);
