@@ -180,7 +180,7 @@ test("env: defaults, HLS_DIR under DATA_DIR, ladder JSON validated", () => {
   expect(env.HLS_DIR).toBe("/d/hls");
   expect(env.MEDIA_HTTP_PORT).toBe(8083);
   expect(env.RTMP_PORT).toBe(1935);
-  expect(env.HLS_LADDER.rungs.map((r) => r.name)).toEqual(["720p", "480p", "360p"]);
+  expect(env.HLS_LADDER.rungs.map((r) => r.name)).toEqual(["720p", "480p", "360p", "160p"]);
   const custom = parseEnv({
     INTERNAL_TOKEN: TOKEN,
     HLS_LADDER: '{"rungs":[{"name":"540p","height":540,"videoKbps":1800}]}',

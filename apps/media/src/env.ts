@@ -3,7 +3,11 @@ import { z } from "zod";
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
-/** The default ladder: 720p 2500 kb/s, 480p 1000 kb/s, 360p 600 kb/s under the source rung. */
+/**
+ * The default ladder, Twitch-style: under the source rung 720p 2500 kb/s (only for sources taller than 800
+ * lines: a 720p source is itself the 720p rung), 480p 1000 kb/s, 360p 600 kb/s and 160p at about 230 kb/s
+ * (the rung a phone on a weak network can hold).
+ */
 export const DEFAULT_LADDER: LadderConfig = {
   sourceKbps: 6000,
   sourceMaxHeight: 1080,
@@ -11,6 +15,7 @@ export const DEFAULT_LADDER: LadderConfig = {
     { name: "720p", height: 720, videoKbps: 2500, audioKbps: 128 },
     { name: "480p", height: 480, videoKbps: 1000, audioKbps: 128 },
     { name: "360p", height: 360, videoKbps: 600, audioKbps: 96 },
+    { name: "160p", height: 160, videoKbps: 182, audioKbps: 48 },
   ],
 };
 
