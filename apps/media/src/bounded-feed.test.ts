@@ -93,6 +93,30 @@ describe("BoundedFeed", () => {
     expect(drops.droppedTags).toBe(7);
   });
 
+  test("after drops the timeline resumes one frame after what ffmpeg got: no gap to fill", async () => {
+    const sink = stuckSink();
+    const drops = zero();
+    const feed = new BoundedFeed(sink, { maxBytes: 1 << 30, maxMs: 2000 }, drops);
+    feed.push(header());
+    sink.release();
+    await Bun.sleep(0);
+    feed.push(key(0, 10)); // in flight, held
+    for (let t = 33; t <= 3000; t += 33) feed.push(t % 990 === 0 ? key(t, 10) : inter(t, 10));
+    expect(drops.overflows).toBe(1);
+    feed.push(inter(3003, 10));
+    feed.push(inter(3036, 10));
+    // Let everything through and read the timestamps ffmpeg got.
+    for (let i = 0; i < 20; i++) {
+      sink.release();
+      await Bun.sleep(0);
+    }
+    const ts = (b: Uint8Array) => ((b[7] ?? 0) << 24) | ((b[4] ?? 0) << 16) | ((b[5] ?? 0) << 8) | (b[6] ?? 0);
+    const media = sink.written.filter((w) => w[0] === 9).map(ts);
+    expect(media.length).toBeGreaterThanOrEqual(3);
+    expect(media.at(-1)).toBeLessThan(1000);
+    for (let i = 1; i < media.length; i++) expect((media[i] as number) - (media[i - 1] as number)).toBeLessThanOrEqual(34);
+  });
+
   test("media time is bounded too", () => {
     const sink = stuckSink();
     const drops = zero();

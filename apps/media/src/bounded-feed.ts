@@ -26,6 +26,8 @@ interface Unit {
   ts: number;
 }
 
+/** Where the timeline resumes after drops: one 30 fps frame after the last tag ffmpeg got. */
+const RESUME_GAP_MS = 33;
 const FLV_HEADER = 13; // "FLV", version, flags, header size (9) + PreviousTagSize0 (4)
 const TAG_HEADER = 11;
 const PREV_TAG_SIZE = 4;
@@ -70,6 +72,11 @@ export class BoundedFeed {
   private writing = false;
   private closed = false;
   private skipping = false;
+  /** The newest media timestamp handed to ffmpeg (after the shift), ms. */
+  private lastWrittenTs: number | null = null;
+  /** Milliseconds taken off every timestamp since the drops, so ffmpeg sees no gap. */
+  private shift = 0;
+  private resumed = false;
 
   constructor(
     private readonly sink: StdinSink,
@@ -141,6 +148,7 @@ export class BoundedFeed {
         return;
       }
       this.skipping = false;
+      this.resumed = true;
     }
     if (this.wouldOverflow(u)) {
       this.drops.overflows += 1;
@@ -157,14 +165,38 @@ export class BoundedFeed {
         this.dropUnit(u);
         return;
       }
+      this.resumed = true;
     }
-    this.enqueue(u);
+    this.enqueue(this.retimed(u));
+  }
+
+  /**
+   * Closes the hole the drops left in the timeline: a gap would make ffmpeg repeat frames to fill it (work for
+   * nothing) and give the copied rung one part as long as the gap. The stream resumes one frame after what
+   * ffmpeg last got, and every later tag is shifted by the same amount.
+   */
+  private retimed(u: Unit): Unit {
+    if (this.resumed) {
+      this.resumed = false;
+      if (this.lastWrittenTs !== null) {
+        const gap = u.ts - this.shift - this.lastWrittenTs;
+        if (gap > RESUME_GAP_MS) this.shift += gap - RESUME_GAP_MS;
+      }
+    }
+    if (this.shift === 0) return u;
+    const ts = Math.max(0, u.ts - this.shift);
+    const bytes = u.bytes.slice();
+    bytes[4] = (ts >> 16) & 0xff;
+    bytes[5] = (ts >> 8) & 0xff;
+    bytes[6] = ts & 0xff;
+    bytes[7] = (ts >>> 24) & 0xff;
+    return { ...u, bytes, ts };
   }
 
   private wouldOverflow(u: Unit): boolean {
     if (this.queuedBytes + this.inFlight + u.bytes.length > this.limits.maxBytes) return true;
     const first = this.queue.find((q) => !q.keep);
-    return first !== undefined && u.ts - first.ts > this.limits.maxMs;
+    return first !== undefined && u.ts - this.shift - first.ts > this.limits.maxMs;
   }
 
   private dropUnit(u: Unit): void {
@@ -182,6 +214,7 @@ export class BoundedFeed {
     while (!this.writing && !this.closed && this.queue.length > 0) {
       const u = this.queue.shift() as Unit;
       this.queuedBytes -= u.bytes.length;
+      if (!u.keep) this.lastWrittenTs = Math.max(this.lastWrittenTs ?? 0, u.ts);
       let r: number | Promise<number>;
       try {
         r = this.sink.write(u.bytes);
