@@ -88,7 +88,12 @@ export const RETRY_AFTER_SECONDS = 30;
  * else the ladder without its most expensive encoded rungs (tallest first) until it fits; else source only;
  * refused only beyond the hard stream limit (or when a source that must be re-encoded does not fit at all).
  */
-export function admit(c: AdmissionConfig, load: NodeLoad, full: PlannedRung[], source: SourceInfo): Admission {
+export function admit(
+  c: AdmissionConfig,
+  load: NodeLoad,
+  full: PlannedRung[],
+  source: SourceInfo,
+): Admission {
   if (load.streams >= c.maxStreams)
     return {
       admitted: false,
@@ -99,7 +104,9 @@ export function admit(c: AdmissionConfig, load: NodeLoad, full: PlannedRung[], s
   const fullCost = ladderCost(full, source, c.preset);
   if (fullCost <= free) return { admitted: true, level: "full", rungs: full, cost: fullCost, reason: null };
   // Drop encoded rungs, tallest (most expensive) first; the low rungs are what weak connections need.
-  const encoded = full.filter((r, i) => i > 0 && r.video.mode === "encode").sort((a, b) => b.height - a.height);
+  const encoded = full
+    .filter((r, i) => i > 0 && r.video.mode === "encode")
+    .sort((a, b) => b.height - a.height);
   for (let drop = 1; drop < encoded.length; drop++) {
     const gone = new Set(encoded.slice(0, drop));
     const rungs = full.filter((r) => !gone.has(r));

@@ -55,10 +55,12 @@ const app = createApp({
           ingestBps: 3_000_000,
           speed: 1.01,
           restarts: 2,
+          degradations: 1,
           feedDrops: { overflows: 1, droppedTags: 40, droppedBytes: 123456 },
         },
       ],
       restartsEnded: 1,
+      budget: { total: 170, used: 27.5, fullLadder: 27.5, maxStreams: 16 },
     }),
     remove: async (publicId) => {
       removed.push(publicId);
@@ -171,6 +173,8 @@ test("status, metrics and health", async () => {
   expect(metrics).toContain(`hearth_media_ingest_bitrate_bps{stream="${ID}"} 3000000`);
   expect(metrics).toContain(`hearth_media_ffmpeg_restarts_total{stream="${ID}"} 2`);
   expect(metrics).toContain(`hearth_media_input_dropped_bytes_total{stream="${ID}"} 123456`);
+  expect(metrics).toContain(`hearth_media_degradations_total{stream="${ID}"} 1`);
+  expect(metrics).toContain(`hearth_media_transcode_budget{kind="used"} 27.5`);
   expect(metrics).toContain("hearth_media_live_streams 1");
   expect((await req("/healthz")).status).toBe(200);
 });

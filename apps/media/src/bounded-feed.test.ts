@@ -110,11 +110,13 @@ describe("BoundedFeed", () => {
       sink.release();
       await Bun.sleep(0);
     }
-    const ts = (b: Uint8Array) => ((b[7] ?? 0) << 24) | ((b[4] ?? 0) << 16) | ((b[5] ?? 0) << 8) | (b[6] ?? 0);
+    const ts = (b: Uint8Array) =>
+      ((b[7] ?? 0) << 24) | ((b[4] ?? 0) << 16) | ((b[5] ?? 0) << 8) | (b[6] ?? 0);
     const media = sink.written.filter((w) => w[0] === 9).map(ts);
     expect(media.length).toBeGreaterThanOrEqual(3);
     expect(media.at(-1)).toBeLessThan(1000);
-    for (let i = 1; i < media.length; i++) expect((media[i] as number) - (media[i - 1] as number)).toBeLessThanOrEqual(34);
+    for (let i = 1; i < media.length; i++)
+      expect((media[i] as number) - (media[i - 1] as number)).toBeLessThanOrEqual(34);
   });
 
   test("media time is bounded too", () => {

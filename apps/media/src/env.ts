@@ -1,5 +1,7 @@
+import { availableParallelism } from "node:os";
 import { LadderConfig } from "@hearth/contracts";
 import { z } from "zod";
+import { defaultBudget } from "./admission.ts";
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -85,6 +87,13 @@ export const MediaEnv = z
      */
     MEDIA_FEED_MAX_MIB: z.coerce.number().min(0.25).max(256).default(8),
     MEDIA_FEED_MAX_SECONDS: z.coerce.number().min(0.5).max(60).default(4),
+    /**
+     * Transcode budget in veryfast-equivalent encoded megapixels per second (see admission.ts). Default: 85 %
+     * of 100 Mpx/s per core (170 on 2 cores: six 720p30 full ladders, 27.5 each). 0: source copies only.
+     */
+    MEDIA_TRANSCODE_BUDGET: z.coerce.number().min(0).optional(),
+    /** Hard limit of live streams on this node; publishes beyond it are refused (RTMP dropped, WHIP 503). */
+    MEDIA_MAX_STREAMS: z.coerce.number().int().positive().default(16),
     FFMPEG_PATH: z.string().default("ffmpeg"),
     FFPROBE_PATH: z.string().default("ffprobe"),
   })
@@ -92,6 +101,7 @@ export const MediaEnv = z
     ...e,
     HLS_DIR: e.HLS_DIR ?? `${e.DATA_DIR}/hls`,
     HLS_LADDER: e.HLS_LADDER ?? DEFAULT_LADDER,
+    MEDIA_TRANSCODE_BUDGET: e.MEDIA_TRANSCODE_BUDGET ?? defaultBudget(availableParallelism()),
   }));
 export type MediaEnv = z.infer<typeof MediaEnv>;
 

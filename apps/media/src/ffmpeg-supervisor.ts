@@ -43,6 +43,8 @@ export interface Progress {
   /** ffmpeg's `speed` (1 = real time); null until reported. */
   speed: number | null;
   droppedFrames: number;
+  /** Output timestamp reached (`out_time_us`), µs; null until reported. */
+  outTimeUs: number | null;
   /** When the last progress block arrived (clock ms). */
   at: number;
 }
@@ -131,7 +133,7 @@ export class FfmpegSupervisor {
     this.clock = o.clock ?? systemClock;
     this.spawn = o.spawn ?? bunSpawn;
     this.delay = o.restart?.firstDelayMs ?? 0;
-    this.progress = { speed: null, droppedFrames: 0, at: this.clock.now() };
+    this.progress = { speed: null, droppedFrames: 0, outTimeUs: null, at: this.clock.now() };
   }
 
   /** The running process's pid. */
@@ -173,7 +175,7 @@ export class FfmpegSupervisor {
     this.proc = proc;
     this.startedAt = started;
     this.tail.clear();
-    this.progress = { speed: null, droppedFrames: 0, at: started };
+    this.progress = { speed: null, droppedFrames: 0, outTimeUs: null, at: started };
     try {
       this.attachment = this.o.attach?.(proc) ?? null;
     } catch (err) {
@@ -335,7 +337,10 @@ export class FfmpegSupervisor {
         const n = Number.parseFloat(v);
         this.progress.speed = Number.isFinite(n) ? n : null;
       } else if (k === "drop_frames") this.progress.droppedFrames = Number.parseInt(v, 10) || 0;
-      else if (k === "progress") {
+      else if (k === "out_time_us") {
+        const n = Number.parseInt(v, 10);
+        if (Number.isFinite(n)) this.progress.outTimeUs = n;
+      } else if (k === "progress") {
         this.progress.at = this.clock.now();
         try {
           this.o.onProgress?.({ ...this.progress });

@@ -1,13 +1,15 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { LadderConfig, MediaStreamStatus, Rung } from "@hearth/contracts";
+import type { LadderConfig, MediaStreamStatus, Rung, StreamQuality } from "@hearth/contracts";
 import type { Logger } from "@hearth/server-kit";
 import type { Subprocess } from "bun";
 import type { FeedLimits } from "./bounded-feed.ts";
+import type { QualityStep } from "./degradation-policy.ts";
 import { type PlannedRung, planLadder, type SourceInfo } from "./ladder.ts";
 import { cmafTiming } from "./llhls/cmaf-args.ts";
 import { type LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
 import { renderMasterPlaylist, type VariantEntry } from "./master-playlist.ts";
+import { QualityGovernor } from "./quality-governor.ts";
 import { RungOutput } from "./rung-output.ts";
 import { grabThumbnail } from "./thumbnail.ts";
 import { buildTranscodeArgs, type TranscodeInput } from "./transcode-args.ts";
@@ -44,6 +46,14 @@ export interface LiveStreamConfig {
   llhls: LlhlsRegistry;
   /** How much input may wait for ffmpeg's stdin. */
   feedLimits?: FeedLimits;
+  /** Make a stream that falls behind real time cheaper (default on). */
+  degrade?: boolean;
+}
+
+/** What admission gave a session: its first quality step, and why it is not the full ladder. */
+export interface AdmittedPlan {
+  step: QualityStep;
+  reason: string | null;
 }
 
 /** Segments before the open one that still list their parts (three target durations of parts). */
@@ -63,7 +73,12 @@ const BANDWIDTH_FLOOR = 1.08;
 
 /** One live session of one stream: its ffmpeg, its packagers, its meters and its master playlist. */
 export class LiveStream {
-  readonly rungs: PlannedRung[];
+  rungs: PlannedRung[];
+  private preset: string;
+  private readonly fps: number;
+  private readonly governor: QualityGovernor;
+  /** Called when the stream's quality changes (a degradation, or real time lost/regained). */
+  onQualityChange: ((q: StreamQuality) => void) | null = null;
   readonly dir: string;
   private readonly transcoder: Transcoder;
   private readonly outputs: RungOutput[];
@@ -81,11 +96,14 @@ export class LiveStream {
     readonly publicId: string,
     readonly feedIn: IngestFeed,
     private readonly c: LiveStreamConfig,
+    plan?: AdmittedPlan,
   ) {
     this.dir = join(c.hlsDir, publicId);
-    this.rungs = planLadder(c.ladder, feedIn.source);
+    this.rungs = plan?.step.rungs ?? planLadder(c.ladder, feedIn.source);
+    this.preset = plan?.step.preset ?? c.preset;
     const sessionTag = Date.now().toString(36);
     const fps = feedIn.source.fps > 0 ? feedIn.source.fps : FALLBACK_FPS;
+    this.fps = fps;
     const variants = this.rungs.map((r) => ({
       name: r.name,
       width: r.width,
@@ -103,14 +121,7 @@ export class LiveStream {
     });
     const packagers = this.rungs.map((r) => this.llhls.rendition(r.name)).filter((p) => p !== undefined);
     this.outputs = packagers.map((p) => new RungOutput(p, c.ffprobePath));
-    const args = buildTranscodeArgs({
-      input: feedIn.input,
-      rungs: this.rungs,
-      segmentSeconds: c.segmentSeconds,
-      partSeconds: c.partSeconds,
-      frameRate: fps,
-      preset: c.preset,
-    });
+    const args = this.transcodeArgs();
     this.transcoder = new Transcoder({
       ffmpegPath: c.ffmpegPath,
       args,
@@ -121,6 +132,59 @@ export class LiveStream {
       // The input cannot be transcoded: drop the publisher, which ends the session the usual way.
       onGiveUp: () => feedIn.kick(),
     });
+    const transcoder = this.transcoder;
+    this.governor = new QualityGovernor({
+      initial: plan?.step ?? { level: "full", preset: this.preset, rungs: this.rungs },
+      initialReason: plan?.reason ?? null,
+      source: feedIn.source,
+      transcoder: {
+        outTimeUs: () => transcoder.outTimeUs(),
+        backlogMs: () => transcoder.backlogMs(),
+        feedDrops: () => transcoder.feedDrops(),
+      },
+      apply: (step) => this.applyStep(step),
+      onChange: (q) => this.onQualityChange?.(q),
+      logger: c.logger.child({ publicId }),
+    });
+  }
+
+  private transcodeArgs(): string[] {
+    return buildTranscodeArgs({
+      input: this.feedIn.input,
+      rungs: this.rungs,
+      segmentSeconds: this.c.segmentSeconds,
+      partSeconds: this.c.partSeconds,
+      frameRate: this.fps,
+      preset: this.preset,
+    });
+  }
+
+  /**
+   * Moves the running session to a cheaper step: same packagers (a discontinuity, numbering continues), rungs
+   * that go away are served no more and leave the master playlist, so players move off them.
+   */
+  private applyStep(step: QualityStep): void {
+    const keep = new Set(step.rungs.map((r) => r.name));
+    for (const r of this.rungs) if (!keep.has(r.name)) this.llhls.dropRendition(r.name);
+    const kept = this.rungs.map((r, i) => ({ r, o: this.outputs[i] })).filter(({ r }) => keep.has(r.name));
+    this.outputs.splice(0, this.outputs.length, ...kept.map(({ o }) => o as RungOutput));
+    this.rungs = step.rungs;
+    this.preset = step.preset;
+    const packagers = this.rungs.map((r) => this.llhls.rendition(r.name)).filter((p) => p !== undefined);
+    this.transcoder.reload(this.transcodeArgs(), { rungNames: this.rungs.map((r) => r.name), packagers });
+    // The master is measured again at once, without the rungs that went away.
+    this.masterMeasuredAt = 0;
+    if (this.outputs.every((o) => o.format !== null)) this.measureMaster();
+  }
+
+  /** The stream's current quality (rungs, preset, why, real time). */
+  quality(): StreamQuality {
+    return this.governor.quality();
+  }
+
+  /** Times this session was made cheaper to stay real-time. */
+  degradations(): number {
+    return this.governor.degradations;
   }
 
   /** Registers the packagers (replacing an ended session's), gives thumb.jpg a fresh directory, then starts ffmpeg. */
@@ -131,6 +195,7 @@ export class LiveStream {
     if (this.ending) return;
     this.c.llhls.add(this.llhls);
     this.transcoder.start();
+    if (this.c.degrade !== false) this.governor.start();
     this.ingest = { at: Date.now(), bytes: this.feedIn.inBytes(), bps: 0 };
     this.timer = setInterval(() => void this.tick(), TICK_MS);
   }
@@ -158,6 +223,7 @@ export class LiveStream {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.governor.stop();
     this.thumb?.proc.kill("SIGKILL");
     await this.transcoder.stop();
     for (const o of this.outputs) o.end();
@@ -190,7 +256,7 @@ export class LiveStream {
       publicId: this.publicId,
       live: true,
       phase: this.playable ? "live" : "starting",
-      quality: null,
+      quality: this.governor.quality(),
       rungs: this.playable ?? [],
       input: {
         videoCodec: s.videoCodec,

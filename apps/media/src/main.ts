@@ -60,6 +60,11 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     reporter: o.reporter ?? managerStateReporter(manager, logger),
     nodeId: env.MEDIA_NODE_ID ?? "default",
     retentionSeconds: env.HLS_RETENTION_SECONDS,
+    admission: {
+      budget: env.MEDIA_TRANSCODE_BUDGET,
+      maxStreams: env.MEDIA_MAX_STREAMS,
+      preset: env.X264_PRESET,
+    },
     feedLimits: { maxBytes: env.MEDIA_FEED_MAX_MIB * 1024 * 1024, maxMs: env.MEDIA_FEED_MAX_SECONDS * 1000 },
   });
   const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
@@ -75,6 +80,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     verifyKey: (key) => verifier.verify(key),
     streamExists: managerStreamExists(manager),
     isLive: (publicId) => registry.isLive(publicId),
+    refusal: () => registry.refusal(),
     rtmpUrl: (key) => `rtmp://${rtmpHost}:${rtmp.port}/live/${key}`,
     spawnFfmpeg: bunSpawnFfmpeg(env.FFMPEG_PATH),
     logger: logger.child({ part: "whip" }),
@@ -115,6 +121,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
           capacity: env.MEDIA_CAPACITY,
         },
         streams: () => registry.heartbeatStreams(),
+        budget: () => registry.budget(),
       })
     : null;
   heartbeat?.start();

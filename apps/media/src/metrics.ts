@@ -1,7 +1,7 @@
-import type { StreamMetrics } from "./stream-registry.ts";
+import type { NodeMetrics } from "./stream-registry.ts";
 
 /** Renders the media node's Prometheus text exposition. */
-export function renderMetrics(m: { streams: StreamMetrics[]; restartsEnded: number }): string {
+export function renderMetrics(m: NodeMetrics): string {
   const out: string[] = [];
   const family = (name: string, type: string, help: string) =>
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -27,5 +27,20 @@ export function renderMetrics(m: { streams: StreamMetrics[]; restartsEnded: numb
   family("hearth_media_input_overflows_total", "counter", "Times a stream's ffmpeg input queue overflowed.");
   for (const s of m.streams)
     out.push(`hearth_media_input_overflows_total{stream="${s.publicId}"} ${s.feedDrops.overflows}`);
+  family("hearth_media_degradations_total", "counter", "Times a stream was made cheaper to stay real-time.");
+  for (const s of m.streams)
+    out.push(`hearth_media_degradations_total{stream="${s.publicId}"} ${s.degradations}`);
+  out.push(`hearth_media_degradations_total{stream="_ended"} ${m.degradationsEnded ?? 0}`);
+  family(
+    "hearth_media_publish_refused_total",
+    "counter",
+    "Publishes refused: the node was at its stream limit.",
+  );
+  out.push(`hearth_media_publish_refused_total ${m.refusals ?? 0}`);
+  if (m.budget) {
+    family("hearth_media_transcode_budget", "gauge", "Transcode budget (veryfast Mpx/s): total and in use.");
+    out.push(`hearth_media_transcode_budget{kind="total"} ${m.budget.total}`);
+    out.push(`hearth_media_transcode_budget{kind="used"} ${m.budget.used}`);
+  }
   return `${out.join("\n")}\n`;
 }

@@ -1,5 +1,7 @@
-import type { HeartbeatStream, MediaStreamStatus, ReportOrigin } from "@hearth/contracts";
+import type { HeartbeatStream, MediaStreamStatus, NodeBudget, ReportOrigin } from "@hearth/contracts";
+import { type AdmissionConfig, admit, ladderCost, type NodeLoad, nodeBudget } from "./admission.ts";
 import type { FeedDrops } from "./bounded-feed.ts";
+import { planLadder } from "./ladder.ts";
 import { type IngestFeed, LiveStream, type LiveStreamConfig } from "./live-stream.ts";
 import { EndedStreamRetention } from "./retention.ts";
 import { reportOrigins, type StateReporter, stateUpdate } from "./state-reporter.ts";
@@ -18,6 +20,8 @@ export interface Pipeline {
    */
   publishStopped(publicId: string, feed?: IngestFeed, how?: "clean" | "dropped"): Promise<void>;
   isLive(publicId: string): boolean;
+  /** Why a new publish would be refused now (the node's stream limit), or null: ingests ask before accepting. */
+  refusal?(): { reason: string; retryAfterSeconds: number } | null;
 }
 
 export interface RegistryConfig extends LiveStreamConfig {
@@ -28,6 +32,8 @@ export interface RegistryConfig extends LiveStreamConfig {
   retentionSeconds: number;
   /** How long a new session may take to produce its first segments before it is reported live anyway. */
   playableTimeoutMs?: number;
+  /** The node's transcode budget and stream limit; without it every publish gets the full ladder. */
+  admission?: AdmissionConfig;
 }
 
 /** Numbers for /metrics. */
@@ -36,8 +42,20 @@ export interface StreamMetrics {
   ingestBps: number;
   speed: number | null;
   restarts: number;
+  /** Times the stream was made cheaper to stay real-time. */
+  degradations: number;
   /** Input dropped because ffmpeg could not keep up (overflows of the bounded feed, tags, bytes). */
   feedDrops: FeedDrops;
+}
+
+/** Node-wide numbers for /metrics. */
+export interface NodeMetrics {
+  streams: StreamMetrics[];
+  restartsEnded: number;
+  degradationsEnded?: number;
+  /** Publishes refused for capacity. */
+  refusals?: number;
+  budget?: NodeBudget | null;
 }
 
 /** Live sessions by public id, retention of ended ones, and live/offline reports to the manager. */
@@ -47,6 +65,8 @@ export class StreamRegistry implements Pipeline {
   /** Serialises each stream's start/stop and its reports, so "offline" never overtakes "live". */
   private readonly chains = new Map<string, Promise<unknown>>();
   private restartsTotal = 0;
+  private degradationsEnded = 0;
+  private refusals = 0;
   private readonly origins: ReturnType<typeof reportOrigins>;
   /** The origin of each stream's newest report (interim: until one state machine per stream owns it). */
   private readonly lastOrigin = new Map<string, ReportOrigin>();
@@ -74,9 +94,62 @@ export class StreamRegistry implements Pipeline {
     return this.live.has(publicId);
   }
 
+  /** What the live streams cost now and how many there are. */
+  load(): NodeLoad {
+    let used = 0;
+    for (const s of this.live.values()) {
+      const q = s.quality();
+      used += ladderCost(s.rungs, s.feedIn.source, q.preset ?? this.c.preset);
+    }
+    return { used, streams: this.live.size };
+  }
+
+  refusal(): { reason: string; retryAfterSeconds: number } | null {
+    const a = this.c.admission;
+    if (!a || this.live.size < a.maxStreams) return null;
+    return {
+      reason: `this media node is at its limit of ${a.maxStreams} live streams`,
+      retryAfterSeconds: 30,
+    };
+  }
+
+  /** The budget for heartbeats (null without admission). */
+  budget(): NodeBudget | null {
+    const a = this.c.admission;
+    if (!a) return null;
+    const typical = { videoCodec: "h264", width: 1280, height: 720, fps: 30, audioCodec: "aac" };
+    return nodeBudget(a, this.load(), ladderCost(planLadder(this.c.ladder, typical), typical, a.preset));
+  }
+
   async publishStarted(publicId: string, feed: IngestFeed): Promise<boolean> {
     if (this.live.has(publicId)) return false;
-    const stream = new LiveStream(publicId, feed, this.c);
+    const full = planLadder(this.c.ladder, feed.source);
+    const decision = this.c.admission ? admit(this.c.admission, this.load(), full, feed.source) : null;
+    if (decision && !decision.admitted) {
+      this.refusals += 1;
+      this.c.logger.warn("publish refused: no capacity", { publicId, reason: decision.reason });
+      return false;
+    }
+    const stream = new LiveStream(
+      publicId,
+      feed,
+      this.c,
+      decision?.admitted
+        ? {
+            step: { level: decision.level, preset: this.c.preset, rungs: decision.rungs },
+            reason: decision.reason,
+          }
+        : undefined,
+    );
+    stream.onQualityChange = (q) => {
+      void this.serial(publicId, async () => {
+        const last = this.lastOrigin.get(publicId);
+        if (!last || this.live.get(publicId) !== stream) return;
+        const origin = this.origins.next(last);
+        this.lastOrigin.set(publicId, origin);
+        await this.c.reporter.report(publicId, stateUpdate("live", origin, stream.status().rungs, q));
+      }).catch((err) => this.c.logger.warn("quality report failed", { publicId, err: String(err) }));
+    };
     // Claimed synchronously: a second publisher verified a moment later sees the stream as live.
     this.live.set(publicId, stream);
     this.retention.cancel(publicId);
@@ -91,7 +164,7 @@ export class StreamRegistry implements Pipeline {
       if (this.live.get(publicId) !== stream) return true; // already stopped again
       const origin = this.origins.session();
       this.lastOrigin.set(publicId, origin);
-      await this.c.reporter.report(publicId, stateUpdate("live", origin, rungs ?? []));
+      await this.c.reporter.report(publicId, stateUpdate("live", origin, rungs ?? [], stream.quality()));
       this.c.logger.info("stream live", { publicId });
       return true;
     });
@@ -103,6 +176,7 @@ export class StreamRegistry implements Pipeline {
     this.live.delete(publicId);
     stream.markEnding();
     this.restartsTotal += stream.transcoderStats().restarts;
+    this.degradationsEnded += stream.degradations();
     // ffmpeg's kill deadline starts now, not after the start job or a slow report ahead in the chain.
     const stopping = stream.stop();
     await this.serial(publicId, async () => {
@@ -133,7 +207,7 @@ export class StreamRegistry implements Pipeline {
   }
 
   /** Per-stream numbers for /metrics. */
-  metrics(): { streams: StreamMetrics[]; restartsEnded: number } {
+  metrics(): NodeMetrics {
     const streams = [...this.live.values()].map((s) => {
       const t = s.transcoderStats();
       return {
@@ -141,17 +215,29 @@ export class StreamRegistry implements Pipeline {
         ingestBps: s.ingestBps(),
         speed: t.speed,
         restarts: t.restarts,
+        degradations: s.degradations(),
         feedDrops: s.feedDrops(),
       };
     });
-    return { streams, restartsEnded: this.restartsTotal };
+    return {
+      streams,
+      restartsEnded: this.restartsTotal,
+      degradationsEnded: this.degradationsEnded,
+      refusals: this.refusals,
+      budget: this.budget(),
+    };
   }
 
   /** Every live stream's newest reported state, for heartbeats. */
   heartbeatStreams(): HeartbeatStream[] {
     return [...this.lastOrigin].map(([publicId, origin]) => ({
       publicId,
-      ...stateUpdate("live", origin, this.live.get(publicId)?.status().rungs ?? []),
+      ...stateUpdate(
+        "live",
+        origin,
+        this.live.get(publicId)?.status().rungs ?? [],
+        this.live.get(publicId)?.quality() ?? null,
+      ),
     }));
   }
 

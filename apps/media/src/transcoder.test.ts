@@ -128,20 +128,27 @@ test("a spawn that throws (EMFILE) is a failed start: logged, restarted later, n
 test("progress lines torn across reads still fill speed and dropped frames", async () => {
   const clock = new ManualClock();
   const spawn: Spawn = () =>
-    fakeProc(7, ["frame=10\ndrop_fr", "ames=3\nspe", "ed=1.0", "2x\nprogress=contin", "ue\n"]);
-  const seen: Array<number | null> = [];
+    fakeProc(7, [
+      "frame=10\ndrop_fr",
+      "ames=3\nout_time_us=12",
+      "00000\nspe",
+      "ed=1.0",
+      "2x\nprogress=contin",
+      "ue\n",
+    ]);
+  const seen: Array<[number | null, number | null]> = [];
   const t = new Transcoder({
     ffmpegPath: "ffmpeg",
     args: [],
     logger,
     clock,
     spawn,
-    onProgress: (p) => seen.push(p.speed),
+    onProgress: (p) => seen.push([p.speed, p.outTimeUs]),
   });
   t.start();
   for (let i = 0; i < 10; i++) await settle();
   expect(t.stats()).toMatchObject({ speed: 1.02, droppedFrames: 3, restarts: 0, pid: 7 });
-  expect(seen).toEqual([1.02]);
+  expect(seen).toEqual([[1.02, 1_200_000]]);
   await t.stop();
 });
 

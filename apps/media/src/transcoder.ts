@@ -132,6 +132,16 @@ export class Transcoder {
     return { ...this.drops };
   }
 
+  /** ffmpeg's output time, µs (null before its first progress report). */
+  outTimeUs(): number | null {
+    return this.sup.lastProgress().outTimeUs;
+  }
+
+  /** Media waiting for ffmpeg's stdin now, ms. */
+  backlogMs(): number {
+    return this.feed?.backlogMs() ?? 0;
+  }
+
   /** Bytes waiting for ffmpeg's stdin now. */
   backlogBytes(): number {
     return this.feed?.backlogBytes() ?? 0;

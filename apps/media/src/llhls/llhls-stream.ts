@@ -36,6 +36,14 @@ export class LlhlsStream {
     return this.packagers.get(name);
   }
 
+  /**
+   * A rung goes away (the stream was made cheaper): it is served no more, so a player on it gets 404 and moves
+   * to another rung. Not ended: an ENDLIST would make the player play it out and stop.
+   */
+  dropRendition(name: string): void {
+    this.packagers.delete(name);
+  }
+
   /** EXT-X-RENDITION-REPORT entries for every rung except `name`. */
   reportsFor(name: string): RenditionReport[] {
     const out: RenditionReport[] = [];
@@ -53,6 +61,7 @@ export class LlhlsStream {
     const lines = ["#EXTM3U", "#EXT-X-VERSION:9"];
     for (const v of this.variants) {
       const p = this.packagers.get(v.name);
+      if (!p) continue;
       const init = p ? p.inits.get(p.currentInitSeq) : undefined;
       const codecs = init?.info.tracks.map((t) => t.codec).filter((c): c is string => c !== null) ?? [];
       const attrs = [`BANDWIDTH=${Math.round(v.bandwidth)}`, `RESOLUTION=${v.width}x${v.height}`];

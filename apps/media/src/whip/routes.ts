@@ -24,6 +24,8 @@ export interface WhipDeps {
   streamExists(publicId: string): Promise<boolean>;
   /** Whether the stream is already live (e.g. an RTMP publisher): a WHIP publish is then a 409. */
   isLive(publicId: string): boolean;
+  /** Why this node refuses a new publish now (its stream limit), or null. */
+  refusal?(): { reason: string; retryAfterSeconds: number } | null;
   /** The media node's own RTMP ingest URL for this key, e.g. rtmp://127.0.0.1:1935/live/<key>. */
   rtmpUrl(key: string): string;
   spawnFfmpeg: SpawnFfmpeg;
@@ -111,6 +113,9 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
   function refuseIfLive(publicId: string): void {
     if (byStream.has(publicId) || deps.isLive(publicId))
       throw new HttpError(409, "conflict", "this stream is already live; end the other broadcast first");
+    const full = deps.refusal?.();
+    if (full)
+      throw new HttpError(503, "at_capacity", full.reason, { "Retry-After": String(full.retryAfterSeconds) });
   }
 
   const routes = new Hono();
