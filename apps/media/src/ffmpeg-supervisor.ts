@@ -213,10 +213,10 @@ export class FfmpegSupervisor {
 
   /**
    * Stops for good. The deadline starts now: stdin is closed (not awaited: a backlog must not delay the kill)
-   * so ffmpeg can finish its last fragment, and SIGKILL follows `graceMs` later. Resolves once the process has
+   * so ffmpeg can finish its last fragment, SIGTERM follows at a quarter of `graceMs` and SIGKILL at `graceMs`. Resolves once the process has
    * exited and its outputs are drained.
    */
-  async stop(graceMs = 2500): Promise<void> {
+  async stop(graceMs = 2000): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) this.clock.clearTimeout(this.restartTimer);
     this.restartTimer = null;
@@ -227,6 +227,9 @@ export class FfmpegSupervisor {
     this.detach();
     if (!proc) return;
     const killer = this.clock.setTimeout(() => proc.kill("SIGKILL"), graceMs);
+    // End of input is the clean way out; if ffmpeg is still busy with its backlog a little later, SIGTERM makes
+    // it stop reading and close its outputs at once (it still writes the fragments it has).
+    const terminator = this.clock.setTimeout(() => proc.kill("SIGTERM"), Math.floor(graceMs / 4));
     if (proc.stdin) {
       try {
         Promise.resolve(proc.stdin.end()).catch(() => proc.kill("SIGTERM"));
@@ -236,6 +239,7 @@ export class FfmpegSupervisor {
     } else proc.kill("SIGTERM");
     await proc.exited.catch(() => null);
     this.clock.clearTimeout(killer);
+    this.clock.clearTimeout(terminator);
     // The last fragments may still sit in the pipes: whoever reads them must have them before we say "stopped".
     await attachment?.drained?.catch(() => {});
   }

@@ -182,8 +182,9 @@ test("stop() kills at the deadline counted from the stop, even with input queued
   const clock = new ManualClock();
   // A real process that never reads stdin: the pipe fills and the FLV backs up behind it.
   const t = new Transcoder({
-    ffmpegPath: "sleep",
-    args: ["30"],
+    // Ignores SIGTERM (kept across exec) and never reads stdin: only the SIGKILL at the deadline ends it.
+    ffmpegPath: "sh",
+    args: ["-c", "trap '' TERM; exec sleep 30"],
     logger,
     clock,
     feed: (write) => {
@@ -203,10 +204,12 @@ test("stop() kills at the deadline counted from the stop, even with input queued
   const pid = t.pid() as number;
   expect(pid).toBeGreaterThan(0);
   expect(t.feedDrops().overflows).toBeGreaterThan(0);
-  const stopped = t.stop(2500);
+  const stopped = t.stop(2000);
   await settle();
+  clock.advance(500); // SIGTERM: ignored
+  await Bun.sleep(50);
   expect(() => process.kill(pid, 0)).not.toThrow();
-  clock.advance(2500);
+  clock.advance(1500); // the deadline, 2 s after the stop: SIGKILL
   await stopped;
   expect(() => process.kill(pid, 0)).toThrow();
   expect(t.pid()).toBeNull();

@@ -165,9 +165,9 @@ export class Transcoder {
 
   /**
    * Stops for good. The kill deadline starts now, whatever ffmpeg's backlog: the queued input is dropped,
-   * stdin closed so ffmpeg can finish its last fragment, SIGKILL after `graceMs`.
+   * stdin closed so ffmpeg can finish its last fragment, SIGTERM soon after, SIGKILL after `graceMs`.
    */
-  stop(graceMs = 2500): Promise<void> {
+  stop(graceMs = 2000): Promise<void> {
     return this.sup.stop(graceMs);
   }
 }
