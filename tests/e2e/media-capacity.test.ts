@@ -164,6 +164,29 @@ describe("a publisher faster than real time", () => {
       // Unbounded, 200 MB of input would sit in memory; bounded, the growth is the 1 MiB queue plus noise.
       expect(peak - before).toBeLessThan(150 * 1024 * 1024);
 
+      // ffmpeg cannot keep up with a flood: the stream is made cheaper step by step down to source only, under
+      // the same public id; the rungs that went away leave the master and are no longer served.
+      const q = await until("the flood to be degraded to source only", 90_000, async () => {
+        const st = await status(p, s.publicId);
+        return st.quality?.level === "source" ? st.quality : undefined;
+      });
+      expect(q.rungs).toEqual(["source"]);
+      expect(q.reason).toContain("overflowed");
+      expect(await until("the master without the dropped rungs", 30_000, () => playable(p, s.publicId))).toEqual([
+        "source",
+      ]);
+      expect((await fetch(`${p.mediaUrl}/hls/${s.publicId}/480p/index.m3u8`)).status).toBe(404);
+      const m = await (await fetch(`${p.mediaUrl}/metrics`)).text();
+      const degradations = Number(
+        new RegExp(`hearth_media_degradations_total\\{stream="${s.publicId}"\\} (\\d+)`).exec(m)?.[1],
+      );
+      expect(degradations).toBeGreaterThanOrEqual(2);
+      expect(p.logLines.some((l) => l.includes("stream degraded to stay real-time"))).toBe(true);
+      await until("the manager to show the source-only quality", 15_000, async () => {
+        const v = await lookup(p.managerUrl, s.publicId);
+        return v.rungs.length === 1 && v.rungs[0]?.name === "source";
+      });
+
       const pid = (await status(p, s.publicId)).transcoder?.pid as number;
       expect(pid).toBeGreaterThan(0);
       const stoppedAt = Date.now();

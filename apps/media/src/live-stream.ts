@@ -2,7 +2,6 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { LadderConfig, MediaStreamStatus, Rung, StreamQuality } from "@hearth/contracts";
 import type { Logger } from "@hearth/server-kit";
-import type { Subprocess } from "bun";
 import type { FeedLimits } from "./bounded-feed.ts";
 import type { QualityStep } from "./degradation-policy.ts";
 import { type PlannedRung, planLadder, type SourceInfo } from "./ladder.ts";
@@ -11,7 +10,7 @@ import { type LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
 import { renderMasterPlaylist, type VariantEntry } from "./master-playlist.ts";
 import { QualityGovernor } from "./quality-governor.ts";
 import { RungOutput } from "./rung-output.ts";
-import { grabThumbnail } from "./thumbnail.ts";
+import { grabThumbnail, type ThumbnailGrab } from "./thumbnail.ts";
 import { buildTranscodeArgs, type TranscodeInput } from "./transcode-args.ts";
 import { type FeedSource, Transcoder } from "./transcoder.ts";
 import type { RungFormat } from "./variant-probe.ts";
@@ -90,7 +89,7 @@ export class LiveStream {
   private readonly waiters: Array<(r: Rung[] | null) => void> = [];
   private ingest = { at: Date.now(), bytes: 0, bps: 0 };
   private ticking = false;
-  private thumb: { proc: Subprocess; at: number } | null = null;
+  private thumb: { proc: ThumbnailGrab["proc"]; at: number } | null = null;
 
   constructor(
     readonly publicId: string,
@@ -224,7 +223,7 @@ export class LiveStream {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.governor.stop();
-    this.thumb?.proc.kill("SIGKILL");
+    this.thumb?.proc.kill();
     await this.transcoder.stop();
     for (const o of this.outputs) o.end();
   }
@@ -303,7 +302,7 @@ export class LiveStream {
     if (!latest || this.ending) return;
     if (this.thumb && (this.thumb.proc.exitCode === null || now - this.thumb.at < THUMBNAIL_EVERY_MS)) return;
     const width = Math.min(640, this.feedIn.source.width - (this.feedIn.source.width % 2));
-    const grab = grabThumbnail(this.c.ffmpegPath, latest, this.dir, width);
+    const grab = grabThumbnail(this.c.ffmpegPath, latest, this.dir, width, this.c.logger);
     this.thumb = { proc: grab.proc, at: now };
     void grab.done.catch(() => {});
   }

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLogger } from "@hearth/server-kit";
 import { CmafBoxReader } from "./llhls/box-reader.ts";
 import { RenditionPackager } from "./llhls/rendition-packager.ts";
 import { RungOutput } from "./rung-output.ts";
@@ -51,7 +52,7 @@ describe("RungOutput (the live stream's view of a rung's packager)", () => {
     const out = new RungOutput(p, "ffprobe");
     const seg = out.newestSegment();
     if (!seg) throw new Error("expected a segment");
-    const grab = grabThumbnail("ffmpeg", seg, dir, 160);
+    const grab = grabThumbnail("ffmpeg", seg, dir, 160, createLogger({}, { silent: true }));
     expect(await grab.done).toBe(true);
     const jpeg = readFileSync(join(dir, "thumb.jpg"));
     expect([jpeg[0], jpeg[1]]).toEqual([0xff, 0xd8]);
