@@ -119,6 +119,38 @@ describe("BoundedFeed", () => {
       expect((media[i] as number) - (media[i - 1] as number)).toBeLessThanOrEqual(34);
   });
 
+  test("ffmpeg gets whole GOPs only: keyframes stay a full GOP apart after drops", async () => {
+    const sink = stuckSink();
+    const drops = zero();
+    const feed = new BoundedFeed(sink, { maxBytes: 1 << 30, maxMs: 1500 }, drops);
+    feed.push(header());
+    sink.release();
+    await Bun.sleep(0);
+    // 1 s GOPs of 10 frames; ffmpeg reads nothing while 6 s arrive, then everything.
+    for (let t = 0; t < 6000; t += 100) feed.push(t % 1000 === 0 ? key(t, 10) : inter(t, 10));
+    expect(drops.overflows).toBeGreaterThan(0);
+    const drain = async () => {
+      for (let i = 0; i < 40; i++) {
+        sink.release();
+        await Bun.sleep(0);
+      }
+    };
+    await drain();
+    // ffmpeg keeps up again: the next GOPs pass.
+    for (let t = 6000; t < 8000; t += 100) {
+      feed.push(t % 1000 === 0 ? key(t, 10) : inter(t, 10));
+      await drain();
+    }
+    const ts = (b: Uint8Array) =>
+      ((b[7] ?? 0) << 24) | ((b[4] ?? 0) << 16) | ((b[5] ?? 0) << 8) | (b[6] ?? 0);
+    const video = sink.written.filter((w) => w[0] === 9).map((w) => ({ ts: ts(w), key: w[11] === 0x17 }));
+    const keys = video.filter((v) => v.key).map((v) => v.ts);
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < keys.length; i++) expect((keys[i] as number) - (keys[i - 1] as number)).toBe(1000);
+    // Every GOP that was started is complete: 10 frames per keyframe.
+    expect(video.length).toBe(keys.length * 10);
+  });
+
   test("media time is bounded too", () => {
     const sink = stuckSink();
     const drops = zero();

@@ -22,12 +22,12 @@ interface Unit {
   /** Header, metadata and sequence headers: ffmpeg needs them whatever is dropped. */
   keep: boolean;
   keyframe: boolean;
+  /** A video frame (not a header). */
+  video?: boolean;
   /** Tag timestamp, ms (0 for kept units). */
   ts: number;
 }
 
-/** Where the timeline resumes after drops: one 30 fps frame after the last tag ffmpeg got. */
-const RESUME_GAP_MS = 33;
 const FLV_HEADER = 13; // "FLV", version, flags, header size (9) + PreviousTagSize0 (4)
 const TAG_HEADER = 11;
 const PREV_TAG_SIZE = 4;
@@ -45,7 +45,7 @@ function classify(tag: Uint8Array): Omit<Unit, "bytes"> {
     const sequenceHeader = enhanced ? (b0 & 0x0f) === 0 : b1 === 0;
     // Frame type 5 is a video info/command frame, not media.
     if (sequenceHeader || frameType === 5) return { keep: true, keyframe: false, ts: 0 };
-    return { keep: false, keyframe: frameType === 1, ts };
+    return { keep: false, keyframe: frameType === 1, video: true, ts };
   }
   if (type === 8) {
     // AAC (sound format 10) packet type 0 is the AudioSpecificConfig.
@@ -72,11 +72,17 @@ export class BoundedFeed {
   private writing = false;
   private closed = false;
   private skipping = false;
-  /** The newest media timestamp handed to ffmpeg (after the shift), ms. */
-  private lastWrittenTs: number | null = null;
+  /** Over the bound in the middle of a GOP: its rest still goes to ffmpeg, then whole GOPs are dropped. */
+  private finishingGop = false;
   /** Milliseconds taken off every timestamp since the drops, so ffmpeg sees no gap. */
   private shift = 0;
   private resumed = false;
+  /** The video frame interval as written (where the timeline resumes after drops: one frame on). */
+  private frameMs = 33;
+  private lastVideoTs: number | null = null;
+  /** The newest audio timestamp queued or written (after the shift). */
+  private lastAudioTs: number | null = null;
+  private lastWrittenAudioTs: number | null = null;
 
   constructor(
     private readonly sink: StdinSink,
@@ -137,37 +143,105 @@ export class BoundedFeed {
     this.pending = new Uint8Array(0);
   }
 
+  /**
+   * Whole GOPs only: ffmpeg always gets the rest of the GOP it is in (a cut GOP would give the copied rung a short
+   * segment and parts under the 85 % rule), and whole GOPs are dropped from the next keyframe on. A GOP that
+   * alone outgrows twice the bound is cut anyway (a publisher with absurdly long GOPs).
+   */
   private add(u: Unit): void {
     if (u.keep) {
       this.enqueue(u);
       return;
     }
     if (this.skipping) {
-      if (!u.keyframe) {
+      if (!u.keyframe || this.wouldOverflow(u)) {
         this.dropUnit(u);
         return;
       }
       this.skipping = false;
       this.resumed = true;
+      this.accept(u);
+      return;
     }
-    if (this.wouldOverflow(u)) {
-      this.drops.overflows += 1;
-      // Drop the backlog's media (not the headers ffmpeg still needs), then restart from a keyframe.
-      for (let i = this.queue.length - 1; i >= 0; i--) {
-        const q = this.queue[i] as Unit;
-        if (q.keep) continue;
-        this.queue.splice(i, 1);
-        this.queuedBytes -= q.bytes.length;
-        this.dropUnit(q);
-      }
-      if (!u.keyframe || this.wouldOverflow(u)) {
+    if (u.keyframe && this.finishingGop) {
+      // The GOP ffmpeg was in is complete: from here whole GOPs are dropped until one fits.
+      this.finishingGop = false;
+      if (this.wouldOverflow(u)) {
         this.skipping = true;
         this.dropUnit(u);
         return;
       }
-      this.resumed = true;
     }
-    this.enqueue(this.retimed(u));
+    if (!this.wouldOverflow(u)) {
+      this.accept(u);
+      return;
+    }
+    if (!this.finishingGop) this.drops.overflows += 1;
+    const firstKey = this.queue.findIndex((q) => !q.keep && q.keyframe);
+    if (firstKey >= 0) {
+      // Queued GOPs that ffmpeg has not started: dropped whole (headers stay).
+      this.dropQueuedFrom(firstKey);
+      this.finishingGop = false;
+      if (u.keyframe && !this.wouldOverflow(u)) {
+        this.resumed = true;
+        this.accept(u);
+        return;
+      }
+      this.skipping = true;
+      this.dropUnit(u);
+      return;
+    }
+    // Everything queued is the rest of the GOP ffmpeg is in.
+    if (u.keyframe) {
+      this.skipping = true;
+      this.dropUnit(u);
+      return;
+    }
+    if (this.queuedBytes + this.inFlight + u.bytes.length > 2 * this.limits.maxBytes) {
+      this.dropQueuedFrom(0);
+      this.finishingGop = false;
+      this.skipping = true;
+      this.dropUnit(u);
+      return;
+    }
+    this.finishingGop = true;
+    this.accept(u);
+  }
+
+  /** Retimes and queues a media unit; audio that would go back in time after a resume is dropped. */
+  private accept(u: Unit): void {
+    const r = this.retimed(u);
+    if (!r.video) {
+      if (this.lastAudioTs !== null && r.ts <= this.lastAudioTs) {
+        this.dropUnit(u);
+        return;
+      }
+      this.lastAudioTs = r.ts;
+    }
+    this.enqueue(r);
+  }
+
+  /** The newest video timestamp ffmpeg has or will get (queued or written), after the shift. */
+  private lastVideoSent(): number | null {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const q = this.queue[i] as Unit;
+      if (q.video) return q.ts;
+    }
+    return this.lastVideoTs;
+  }
+
+  /** Drops the queued media from index `from` on (headers ffmpeg still needs stay). */
+  private dropQueuedFrom(from: number): void {
+    for (let i = this.queue.length - 1; i >= from; i--) {
+      const q = this.queue[i] as Unit;
+      if (q.keep) continue;
+      this.queue.splice(i, 1);
+      this.queuedBytes -= q.bytes.length;
+      this.dropUnit(q);
+    }
+    // The newest audio left is what was queued before the drop, or what was written.
+    this.lastAudioTs = this.lastWrittenAudioTs;
+    for (const q of this.queue) if (!q.keep && !q.video) this.lastAudioTs = q.ts;
   }
 
   /**
@@ -178,9 +252,10 @@ export class BoundedFeed {
   private retimed(u: Unit): Unit {
     if (this.resumed) {
       this.resumed = false;
-      if (this.lastWrittenTs !== null) {
-        const gap = u.ts - this.shift - this.lastWrittenTs;
-        if (gap > RESUME_GAP_MS) this.shift += gap - RESUME_GAP_MS;
+      const lastVideo = this.lastVideoSent();
+      if (lastVideo !== null) {
+        const gap = u.ts - this.shift - lastVideo;
+        if (gap > this.frameMs) this.shift += gap - this.frameMs;
       }
     }
     if (this.shift === 0) return u;
@@ -214,7 +289,12 @@ export class BoundedFeed {
     while (!this.writing && !this.closed && this.queue.length > 0) {
       const u = this.queue.shift() as Unit;
       this.queuedBytes -= u.bytes.length;
-      if (!u.keep) this.lastWrittenTs = Math.max(this.lastWrittenTs ?? 0, u.ts);
+      if (!u.keep && !u.video) this.lastWrittenAudioTs = u.ts;
+      if (u.video) {
+        const step = u.ts - (this.lastVideoTs ?? u.ts);
+        if (step > 0 && step < 1000) this.frameMs = step;
+        this.lastVideoTs = u.ts;
+      }
       let r: number | Promise<number>;
       try {
         r = this.sink.write(u.bytes);
