@@ -8,6 +8,9 @@
  * The node runs in this process beside the manager and chat (tests/e2e/media-harness.ts): RSS is the whole
  * platform's, an upper bound for the node's.
  *
+ * Newest-part age is read from the program date-times of each stream's lowest rung; after a degradation (an
+ * ffmpeg restart) those can run ahead of the wall clock (negative ages), so the age is indicative, not exact.
+ *
  * Run: bun bench/capacity/run.ts   (BENCH_STEPS=1,2,4,6,8,12  BENCH_WINDOW=15 seconds per step)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -68,7 +71,27 @@ const transcoders = () => {
   const pubs = new Set([...publishers.values()].map((x) => x.pid));
   return descendants(process.pid).filter((pid) => !pubs.has(pid) && cmdline(pid).startsWith("ffmpeg"));
 };
-const nodeTicks = () => ticks(process.pid) + transcoders().reduce((a, pid) => a + ticks(pid), 0);
+/** CPU ticks per process seen during a window: a transcoder replaced mid-window still counts what it used. */
+function cpuMeter() {
+  const start = ticks(process.pid);
+  const seen = new Map<number, { first: number; last: number }>();
+  const sample = () => {
+    for (const pid of transcoders()) {
+      const t = ticks(pid);
+      const e = seen.get(pid);
+      // A transcoder first seen mid-window started then: all its ticks count.
+      if (e) e.last = Math.max(e.last, t);
+      else seen.set(pid, { first: seenAtStart ? t : 0, last: t });
+    }
+  };
+  let seenAtStart = true;
+  sample();
+  seenAtStart = false;
+  return {
+    sample,
+    ticks: () => ticks(process.pid) - start + [...seen.values()].reduce((a, e) => a + e.last - e.first, 0),
+  };
+}
 const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]) / 1024;
 
 /** When the newest part of a media playlist ends, ms since the epoch (from its PROGRAM-DATE-TIME). */
@@ -108,7 +131,9 @@ try {
     }
     const t0 = Date.now();
     while (Date.now() - t0 < 60_000) {
-      const live = await Promise.all(streams.map(async (s) => (await lookup(p.managerUrl, s.publicId)).live));
+      const live = await Promise.all(
+        streams.map(async (s) => (await lookup(p.managerUrl, s.publicId).catch(() => null))?.live ?? false),
+      );
       if (live.every(Boolean)) break;
       await Bun.sleep(500);
     }
@@ -116,7 +141,7 @@ try {
     const ages = new Map<string, number[]>();
     const speeds = new Map<string, number[]>();
     const api: number[] = [];
-    const cpu0 = nodeTicks();
+    const cpu = cpuMeter();
     const w0 = Date.now();
     let rssPeak = 0;
     while (Date.now() - w0 < WINDOW_S * 1000) {
@@ -141,9 +166,11 @@ try {
         api.push(performance.now() - a);
       }
       rssPeak = Math.max(rssPeak, rssMiB());
+      cpu.sample();
       await Bun.sleep(Math.max(0, 1000 - (Date.now() - tickStart)));
     }
-    const cores = (nodeTicks() - cpu0) / TICK / ((Date.now() - w0) / 1000);
+    cpu.sample();
+    const cores = cpu.ticks() / TICK / ((Date.now() - w0) / 1000);
     console.log(
       `\nN=${n}: node CPU ${cores.toFixed(2)} cores, RSS peak ${rssPeak.toFixed(0)} MiB, GET /streams p99 ${pct(api, 0.99).toFixed(1)} ms`,
     );
@@ -167,8 +194,10 @@ try {
     results.push({ n, allFull, allRealtime });
   }
 } finally {
+  // Every publisher leaves and every stream is stopped at the same moment; 3 s later no ffmpeg may be left.
   const stopAt = Date.now();
-  await Promise.all(
+  for (const pub of publishers.values()) pub.kill("SIGKILL");
+  const stops = Promise.all(
     streams.map((s) =>
       fetch(`${p.managerUrl}/stop_stream/${s.publicId}`, {
         method: "POST",
@@ -176,10 +205,10 @@ try {
       }).catch(() => null),
     ),
   );
-  for (const pub of publishers.values()) pub.kill("SIGKILL");
   await Bun.sleep(Math.max(0, 3000 - (Date.now() - stopAt)));
   const left = transcoders().filter(alive);
   console.log(`\nffmpeg processes left 3 s after all streams were stopped: ${left.length}`);
+  await stops;
   const full = results.filter((r) => r.allFull).map((r) => r.n);
   const rt = results.filter((r) => r.allRealtime).map((r) => r.n);
   console.log(

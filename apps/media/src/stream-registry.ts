@@ -179,6 +179,8 @@ export class StreamRegistry implements Pipeline {
     this.degradationsEnded += stream.degradations();
     // ffmpeg's kill deadline starts now, not after the start job or a slow report ahead in the chain.
     const stopping = stream.stop();
+    // Awaited in the chain below; until then a failure must not count as unhandled.
+    stopping.catch(() => {});
     await this.serial(publicId, async () => {
       // The manager hears "offline" at once; ffmpeg may need a moment to flush what it has buffered.
       const last = this.lastOrigin.get(publicId);

@@ -91,11 +91,13 @@ export class Transcoder {
   private attach(proc: SupervisedProcess): Attachment {
     const cmaf = this.cmaf;
     const drained = cmaf
-      ? pumpCmafPipes(proc as { stdio: readonly (number | null)[] }, cmaf.packagers).then((errs) =>
-          errs.forEach((e, i) => {
-            if (e) this.o.logger.error("CMAF input broke", { rung: cmaf.rungNames[i], err: e.message });
-          }),
-        )
+      ? pumpCmafPipes(proc as { stdio: readonly (number | null)[] }, cmaf.packagers)
+          .then((errs) =>
+            errs.forEach((e, i) => {
+              if (e) this.o.logger.error("CMAF input broke", { rung: cmaf.rungNames[i], err: e.message });
+            }),
+          )
+          .catch((err) => this.o.logger.error("CMAF pumps failed", { err: String(err) }))
       : undefined;
     let unsubscribe: (() => void) | null = null;
     const source = this.o.feed;
