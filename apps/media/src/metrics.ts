@@ -1,46 +1,107 @@
+import type { AppMetrics } from "@hearth/server-kit";
+import { Counter } from "prom-client";
 import type { NodeMetrics } from "./stream-registry.ts";
 
-/** Renders the media node's Prometheus text exposition. */
-export function renderMetrics(m: NodeMetrics): string {
-  const out: string[] = [];
-  const family = (name: string, type: string, help: string) =>
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  family("hearth_media_live_streams", "gauge", "Streams currently live on this node.");
-  out.push(`hearth_media_live_streams ${m.streams.length}`);
-  family("hearth_media_ingest_bitrate_bps", "gauge", "Publisher ingest bitrate, bits per second.");
-  for (const s of m.streams)
-    out.push(`hearth_media_ingest_bitrate_bps{stream="${s.publicId}"} ${Math.round(s.ingestBps)}`);
-  family("hearth_media_transcode_speed", "gauge", "ffmpeg speed (1 = real time).");
-  for (const s of m.streams)
-    if (s.speed !== null) out.push(`hearth_media_transcode_speed{stream="${s.publicId}"} ${s.speed}`);
-  family("hearth_media_ffmpeg_restarts_total", "counter", "ffmpeg restarts after a crash.");
-  for (const s of m.streams)
-    out.push(`hearth_media_ffmpeg_restarts_total{stream="${s.publicId}"} ${s.restarts}`);
-  out.push(`hearth_media_ffmpeg_restarts_total{stream="_ended"} ${m.restartsEnded}`);
-  family(
+/** What the media node's per-stream gauges read at scrape time. */
+export type StreamMetricsSource = () => NodeMetrics;
+
+/**
+ * Registers the media node's per-stream series on the app's registry. They are read when scraped (a gauge's
+ * collect), so the pipeline keeps its own numbers and never pushes into the registry on a hot path.
+ */
+export function registerStreamMetrics(metrics: AppMetrics, read: StreamMetricsSource): void {
+  let snapshot: ReturnType<StreamMetricsSource> | null = null;
+  // One read per scrape: the first collect takes the snapshot, the last one drops it.
+  const take = () => {
+    snapshot ??= read();
+    return snapshot;
+  };
+  metrics.gauge("hearth_media_live_streams", "Streams currently live on this node.", [], (g) => {
+    g.set(take().streams.length);
+  });
+  metrics.gauge(
+    "hearth_media_ingest_bitrate_bps",
+    "Publisher ingest bitrate, bits per second.",
+    ["stream"],
+    (g) => {
+      g.reset();
+      for (const s of take().streams) g.set({ stream: s.publicId }, Math.round(s.ingestBps));
+    },
+  );
+  metrics.gauge("hearth_media_transcode_speed", "ffmpeg speed (1 = real time).", ["stream"], (g) => {
+    g.reset();
+    for (const s of take().streams) if (s.speed !== null) g.set({ stream: s.publicId }, s.speed);
+  });
+  // Restarts are counted by each stream's transcoder; the counter copies them at scrape time.
+  new Counter({
+    name: "hearth_media_ffmpeg_restarts_total",
+    help: "ffmpeg restarts after a crash, per live stream and for ended sessions (_ended).",
+    labelNames: ["stream"],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      const m = take();
+      for (const s of m.streams) this.inc({ stream: s.publicId }, s.restarts);
+      this.inc({ stream: "_ended" }, m.restartsEnded);
+    },
+  });
+  /** A counter whose per-stream values the pipeline keeps; copied at scrape time. */
+  const streamCounter = (
+    name: string,
+    help: string,
+    value: (s: NodeMetrics["streams"][number]) => number,
+    ended?: (m: NodeMetrics) => number,
+  ) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["stream"],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        const m = take();
+        for (const s of m.streams) this.inc({ stream: s.publicId }, value(s));
+        if (ended) this.inc({ stream: "_ended" }, ended(m));
+      },
+    });
+  streamCounter(
     "hearth_media_input_dropped_bytes_total",
-    "counter",
-    "Publisher input dropped (up to the next keyframe) because ffmpeg's input queue was full.",
+    "Publisher input dropped (whole GOPs) because ffmpeg's input queue was full.",
+    (s) => s.feedDrops.droppedBytes,
   );
-  for (const s of m.streams)
-    out.push(`hearth_media_input_dropped_bytes_total{stream="${s.publicId}"} ${s.feedDrops.droppedBytes}`);
-  family("hearth_media_input_overflows_total", "counter", "Times a stream's ffmpeg input queue overflowed.");
-  for (const s of m.streams)
-    out.push(`hearth_media_input_overflows_total{stream="${s.publicId}"} ${s.feedDrops.overflows}`);
-  family("hearth_media_degradations_total", "counter", "Times a stream was made cheaper to stay real-time.");
-  for (const s of m.streams)
-    out.push(`hearth_media_degradations_total{stream="${s.publicId}"} ${s.degradations}`);
-  out.push(`hearth_media_degradations_total{stream="_ended"} ${m.degradationsEnded ?? 0}`);
-  family(
-    "hearth_media_publish_refused_total",
-    "counter",
-    "Publishes refused: the node was at its stream limit.",
+  streamCounter(
+    "hearth_media_input_overflows_total",
+    "Times a stream's ffmpeg input queue overflowed.",
+    (s) => s.feedDrops.overflows,
   );
-  out.push(`hearth_media_publish_refused_total ${m.refusals ?? 0}`);
-  if (m.budget) {
-    family("hearth_media_transcode_budget", "gauge", "Transcode budget (veryfast Mpx/s): total and in use.");
-    out.push(`hearth_media_transcode_budget{kind="total"} ${m.budget.total}`);
-    out.push(`hearth_media_transcode_budget{kind="used"} ${m.budget.used}`);
-  }
-  return `${out.join("\n")}\n`;
+  streamCounter(
+    "hearth_media_degradations_total",
+    "Times a stream was made cheaper to stay real-time (per live stream and for ended sessions, _ended).",
+    (s) => s.degradations,
+    (m) => m.degradationsEnded ?? 0,
+  );
+  new Counter({
+    name: "hearth_media_publish_refused_total",
+    help: "Publishes refused: the node was at its stream limit (or had no budget for a re-encoded source).",
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(take().refusals ?? 0);
+    },
+  });
+  // Registered last: its collect ends the scrape's snapshot.
+  metrics.gauge(
+    "hearth_media_transcode_budget",
+    "Transcode budget in veryfast Mpx/s (see admission.ts): total and in use.",
+    ["kind"],
+    (g) => {
+      g.reset();
+      const b = take().budget;
+      if (b) {
+        g.set({ kind: "total" }, b.total);
+        g.set({ kind: "used" }, b.used);
+      }
+      snapshot = null;
+    },
+  );
 }
