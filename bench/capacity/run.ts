@@ -125,7 +125,14 @@ const results: StepResult[] = [];
 try {
   for (const n of STEPS) {
     while (streams.length < n) {
-      const s = await createStream(p.managerUrl, `bench ${streams.length}`);
+      // An overloaded platform may time out a creation: try a few times before giving up on the step.
+      let s: StartedStream | null = null;
+      for (let attempt = 0; attempt < 3 && !s; attempt++)
+        s = await createStream(p.managerUrl, `bench ${streams.length}`).catch((err) => {
+          console.error(`start_stream failed (${(err as Error).message}); retrying`);
+          return null;
+        });
+      if (!s) throw new Error("could not create a stream");
       streams.push(s);
       publishers.set(s.publicId, publish(s));
     }
