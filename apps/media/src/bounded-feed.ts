@@ -83,6 +83,11 @@ export class BoundedFeed {
   /** The newest audio timestamp queued or written (after the shift). */
   private lastAudioTs: number | null = null;
   private lastWrittenAudioTs: number | null = null;
+  private lastWrittenKeyTs: number | null = null;
+  /** The source's GOP length, ms (null until two keyframes passed with nothing dropped between). */
+  private gopMs: number | null = null;
+  private lastKeyRaw: number | null = null;
+  private shiftAtLastKey = 0;
 
   constructor(
     private readonly sink: StdinSink,
@@ -221,6 +226,15 @@ export class BoundedFeed {
     this.enqueue(r);
   }
 
+  /** The newest keyframe timestamp ffmpeg has or will get (queued or written), after the shift. */
+  private lastKeySent(): number | null {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const q = this.queue[i] as Unit;
+      if (q.video && q.keyframe) return q.ts;
+    }
+    return this.lastWrittenKeyTs;
+  }
+
   /** The newest video timestamp ffmpeg has or will get (queued or written), after the shift. */
   private lastVideoSent(): number | null {
     for (let i = this.queue.length - 1; i >= 0; i--) {
@@ -252,11 +266,28 @@ export class BoundedFeed {
   private retimed(u: Unit): Unit {
     if (this.resumed) {
       this.resumed = false;
+      const lastKey = this.lastKeySent();
       const lastVideo = this.lastVideoSent();
-      if (lastVideo !== null) {
-        const gap = u.ts - this.shift - lastVideo;
-        if (gap > this.frameMs) this.shift += gap - this.frameMs;
+      // The resumed keyframe lands where the publisher's next keyframe would have: one GOP after the last one
+      // ffmpeg got (so segment and part lengths keep the source's own rounding); else one frame after its last.
+      const byGop = u.keyframe && lastKey !== null && this.gopMs !== null ? lastKey + this.gopMs : null;
+      // A GOP cut short (the hard cap) ends later than one GOP after its keyframe: then one frame on.
+      const target =
+        byGop !== null && (lastVideo === null || byGop > lastVideo)
+          ? byGop
+          : lastVideo !== null
+            ? lastVideo + this.frameMs
+            : null;
+      if (target !== null && u.ts - this.shift > target) this.shift = u.ts - target;
+    }
+    if (u.keyframe && !this.skipping) {
+      // The source's GOP length, from two keyframes with nothing dropped between them.
+      if (this.lastKeyRaw !== null && this.shiftAtLastKey === this.shift) {
+        const gop = u.ts - this.lastKeyRaw;
+        if (gop > 0 && gop < 20_000) this.gopMs = gop;
       }
+      this.lastKeyRaw = u.ts;
+      this.shiftAtLastKey = this.shift;
     }
     if (this.shift === 0) return u;
     const ts = Math.max(0, u.ts - this.shift);
@@ -290,6 +321,7 @@ export class BoundedFeed {
       const u = this.queue.shift() as Unit;
       this.queuedBytes -= u.bytes.length;
       if (!u.keep && !u.video) this.lastWrittenAudioTs = u.ts;
+      if (u.video && u.keyframe) this.lastWrittenKeyTs = u.ts;
       if (u.video) {
         const step = u.ts - (this.lastVideoTs ?? u.ts);
         if (step > 0 && step < 1000) this.frameMs = step;
