@@ -44,7 +44,7 @@ let frozen: number | null = null;
 
 beforeAll(async () => {
   // Half a second of input may wait for ffmpeg: a frozen ffmpeg overflows it at once.
-  p = await startPlatform({ HLS_LADDER: LADDER, MEDIA_FEED_MAX_SECONDS: "0.5" });
+  p = await startPlatform({ HLS_LADDER: LADDER, MEDIA_FEED_MAX_SECONDS: "0.5", MEDIA_DEGRADE: "true" });
 });
 afterAll(async () => {
   if (frozen) {

@@ -59,7 +59,13 @@ describe("admission: more publishers than the budget", () => {
   const pubs: Bun.Subprocess[] = [];
 
   beforeAll(async () => {
-    p = await startPlatform({ HLS_LADDER: LADDER, MEDIA_TRANSCODE_BUDGET: "3.5", MEDIA_MAX_STREAMS: "3" });
+    p = await startPlatform({
+      HLS_LADDER: LADDER,
+      MEDIA_TRANSCODE_BUDGET: "3.5",
+      MEDIA_MAX_STREAMS: "3",
+      // Admission alone decides the rungs here (a loaded machine would otherwise cut them too).
+      MEDIA_DEGRADE: "false",
+    });
   });
   afterAll(async () => {
     for (const pub of pubs) pub.kill("SIGKILL");
@@ -112,7 +118,7 @@ describe("a publisher faster than real time", () => {
 
   beforeAll(async () => {
     // 1 MiB of input may wait for ffmpeg: anything more is dropped to the next keyframe.
-    p = await startPlatform({ MEDIA_FEED_MAX_MIB: "1", MEDIA_FEED_MAX_SECONDS: "2" });
+    p = await startPlatform({ MEDIA_FEED_MAX_MIB: "1", MEDIA_FEED_MAX_SECONDS: "2", MEDIA_DEGRADE: "true" });
     dir = mkdtempSync(join(tmpdir(), "hearth-capacity-"));
     clip = join(dir, "clip.mp4");
     // A pre-encoded 720p30 clip: the publisher copies it (no -re), so it sends as fast as the socket takes it.

@@ -48,12 +48,15 @@ export interface DegradationConfig {
   settleMs: number;
 }
 
-/** 0.97 over 4 s with at least half a second queued; 4 s to settle after each restart. */
+/**
+ * 0.97 over 4 s with at least half a second queued; 8 s to settle after each (re)start (ffmpeg's start-up
+ * and the GOP cache it is handed first take seconds on a busy node and must not count as falling behind).
+ */
 export const DEFAULT_DEGRADATION: DegradationConfig = {
   minSpeed: 0.97,
   windowMs: 4000,
   backlogMs: 500,
-  settleMs: 4000,
+  settleMs: 8000,
 };
 
 /** One progress observation. */

@@ -92,6 +92,14 @@ export const MediaEnv = z
      * of 100 Mpx/s per core (170 on 2 cores: six 720p30 full ladders, 27.5 each). 0: source copies only.
      */
     MEDIA_TRANSCODE_BUDGET: z.coerce.number().min(0).optional(),
+    /**
+     * Make a stream whose transcoder falls behind real time cheaper (cheapest preset, fewer rungs, source only).
+     * On in production; suites that test the ladder's shape on a shared, overloaded machine turn it off.
+     */
+    MEDIA_DEGRADE: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
     /** Hard limit of live streams on this node; publishes beyond it are refused (RTMP dropped, WHIP 503). */
     MEDIA_MAX_STREAMS: z.coerce.number().int().positive().default(16),
     FFMPEG_PATH: z.string().default("ffmpeg"),

@@ -60,6 +60,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     reporter: o.reporter ?? managerStateReporter(manager, logger),
     nodeId: env.MEDIA_NODE_ID ?? "default",
     retentionSeconds: env.HLS_RETENTION_SECONDS,
+    degrade: env.MEDIA_DEGRADE,
     admission: {
       budget: env.MEDIA_TRANSCODE_BUDGET,
       maxStreams: env.MEDIA_MAX_STREAMS,
