@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { MediaStreamStatus } from "@hearth/contracts";
+import { DEFAULT_DEGRADATION } from "../../apps/media/src/degradation-policy.ts";
 import { createStream, lookup, type Platform, startPlatform, until } from "./media-harness.ts";
 import { type Browser, launchChromium } from "./support/chromium.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
@@ -98,6 +99,16 @@ test("a player on a rung that goes away moves to another rung and keeps playing"
 
   const status = async () =>
     MediaStreamStatus.parse(await (await fetch(`${p.mediaUrl}/streams/${s.publicId}/status`)).json());
+  // A transcoder is judged only once it has settled (start-up does not count as falling behind).
+  await until(
+    "the transcoder to have settled",
+    30_000,
+    async () => {
+      const started = (await status()).transcoder?.startedAt;
+      return started ? Date.now() - Date.parse(started) > DEFAULT_DEGRADATION.settleMs + 1000 : false;
+    },
+    250,
+  );
   frozen = (await status()).transcoder?.pid ?? null;
   expect(frozen).toBeGreaterThan(0);
   // A frozen transcoder: its input backs up past the bound, the node makes the stream cheaper (drops 240p).
