@@ -3,7 +3,7 @@
  * chat nodes in-process or as child processes, and a WebSocket client that records every frame.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { type ChatServerFrame, ChatServerFrame as ServerFrame } from "@hearth/contracts";
+import { type ChatServerFrame, chatSubprotocols, ChatServerFrame as ServerFrame } from "@hearth/contracts";
 import { type DatabaseHandle, openDatabase, streams } from "@hearth/db";
 import { createLogger, type Logger, type RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
@@ -109,8 +109,9 @@ export class ChatClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   closeCode: number | undefined;
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  /** Connects to `url`; an identity is offered as a subprotocol, as the web client does (never in the URL). */
+  constructor(url: string, identity?: string) {
+    this.ws = new WebSocket(url, chatSubprotocols(identity));
     this.opened = new Promise((resolve, reject) => {
       this.ws.addEventListener("open", () => resolve(), { once: true });
       this.ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
@@ -127,10 +128,14 @@ export class ChatClient {
     });
   }
 
-  /** Connects and waits for `hello`. */
-  static async join(base: string, publicId: string, q: Record<string, string> = {}): Promise<ChatClient> {
-    const qs = new URLSearchParams(q).toString();
-    const c = new ChatClient(`${base}/rooms/${publicId}${qs ? `?${qs}` : ""}`);
+  /** Connects (with a display name and an identity when given) and waits for `hello`. */
+  static async join(
+    base: string,
+    publicId: string,
+    o: { name?: string; identity?: string } = {},
+  ): Promise<ChatClient> {
+    const qs = o.name ? `?${new URLSearchParams({ name: o.name })}` : "";
+    const c = new ChatClient(`${base}/rooms/${publicId}${qs}`, o.identity);
     await c.opened;
     await c.next("hello");
     return c;

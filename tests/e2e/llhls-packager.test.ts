@@ -11,7 +11,7 @@ import {
   checkLlhlsPlaylist,
   type ParsedMediaPlaylist,
   partUris,
-} from "../../apps/media/src/llhls/playlist-conformance.ts";
+} from "../../apps/media/testing/playlist-conformance.ts";
 import { type LlhlsRig, startLlhlsRig } from "./llhls-harness.ts";
 
 const partId = (uri: string) => Number(/part-e2e-(\d+)\.m4s$/.exec(uri)?.[1] ?? Number.NaN);

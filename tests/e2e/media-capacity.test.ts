@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MediaStreamStatus, type StartedStream } from "@hearth/contracts";
-import { checkLlhlsPlaylist } from "../../apps/media/src/llhls/playlist-conformance.ts";
+import { checkLlhlsPlaylist } from "../../apps/media/testing/playlist-conformance.ts";
 import { createStream, lookup, type Platform, startPlatform, until } from "./media-harness.ts";
 import { variantAttributes } from "./support/master-playlist.ts";
 import { alive } from "./support/processes.ts";

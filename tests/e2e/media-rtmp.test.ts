@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MediaStreamStatus, type StartedStream } from "@hearth/contracts";
-import { checkLlhlsPlaylist, partUris } from "../../apps/media/src/llhls/playlist-conformance.ts";
+import { checkLlhlsPlaylist, partUris } from "../../apps/media/testing/playlist-conformance.ts";
 import {
   createStream,
   lookup,
@@ -238,7 +238,9 @@ describe("RTMP → ABR HLS through the real manager", () => {
 
   test("stopping the publisher marks the stream offline within 3 s and ends every playlist", async () => {
     const pid = (await status(stream.publicId)).transcoder?.pid as number;
-    pub.kill("SIGKILL");
+    // SIGINT: ffmpeg closes its RTMP output as OBS's "Stop Streaming" does (FCUnpublish, deleteStream); a
+    // killed publisher is a drop, which the stream waits out (tests/e2e/media-reconnect.test.ts).
+    pub.kill("SIGINT");
     const stoppedAt = Date.now();
     await until(
       "manager shows offline",

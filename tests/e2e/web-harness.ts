@@ -20,6 +20,8 @@ export interface WebPlatform {
   webUrl: string;
   managerUrl: string;
   mediaUrl: string;
+  /** The chat node's HTTP side (/metrics, /healthz). */
+  chatUrl: string;
   /** Log lines of every app, by app name. */
   logs: Record<string, string[]>;
   stop(): Promise<void>;
@@ -31,8 +33,8 @@ async function load(app: string): Promise<Start> {
   return mod.start;
 }
 
-/** Starts the four apps (manager first, web last, like the launcher); stop() undoes all of it. */
-export async function startWebPlatform(): Promise<WebPlatform> {
+/** Starts the four apps (manager first, web last, like the launcher); stop() undoes all of it. `env` adds to every app's. */
+export async function startWebPlatform(env: Record<string, string> = {}): Promise<WebPlatform> {
   const db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
   await db.migrate();
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-web-e2e-"));
@@ -61,6 +63,7 @@ export async function startWebPlatform(): Promise<WebPlatform> {
     MEDIA_DEGRADE: "false",
     COUNTS_POLL_MS: "1000",
     DIRECTORY_CACHE_MS: "0",
+    ...env,
   };
   const logs: Record<string, string[]> = {};
   const apps: RunningApp[] = [];
@@ -86,6 +89,7 @@ export async function startWebPlatform(): Promise<WebPlatform> {
     webUrl: `http://127.0.0.1:${p.web}`,
     managerUrl: `http://127.0.0.1:${p.manager}`,
     mediaUrl: `http://127.0.0.1:${p.media}`,
+    chatUrl: `http://127.0.0.1:${p.chat}`,
     logs,
     stop,
   };

@@ -66,6 +66,11 @@ export const MediaEnv = z
     X264_PRESET: z
       .enum(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"])
       .default("veryfast"),
+    /**
+     * How long a publisher that dropped without unpublishing (socket lost, ICE/DTLS failure, no media) may take
+     * to come back with the same key: the stream stays listed as reconnecting and its playlists stay open.
+     */
+    RECONNECT_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
     /** How long an ended stream's playlists, segments (memory) and thumb.jpg (disk) stay served before removal. */
     HLS_RETENTION_SECONDS: z.coerce.number().int().min(0).default(60),
     /**
@@ -103,7 +108,6 @@ export const MediaEnv = z
     /** Hard limit of live streams on this node; publishes beyond it are refused (RTMP dropped, WHIP 503). */
     MEDIA_MAX_STREAMS: z.coerce.number().int().positive().default(16),
     FFMPEG_PATH: z.string().default("ffmpeg"),
-    FFPROBE_PATH: z.string().default("ffprobe"),
   })
   .transform((e) => ({
     ...e,

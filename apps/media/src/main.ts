@@ -55,18 +55,18 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     listSize: env.HLS_LIST_SIZE,
     preset: env.X264_PRESET,
     ffmpegPath: env.FFMPEG_PATH,
-    ffprobePath: env.FFPROBE_PATH,
     logger,
     reporter: o.reporter ?? managerStateReporter(manager, logger),
     nodeId: env.MEDIA_NODE_ID ?? "default",
     retentionSeconds: env.HLS_RETENTION_SECONDS,
+    feedLimits: { maxBytes: env.MEDIA_FEED_MAX_MIB * 1024 * 1024, maxMs: env.MEDIA_FEED_MAX_SECONDS * 1000 },
     degrade: env.MEDIA_DEGRADE,
     admission: {
       budget: env.MEDIA_TRANSCODE_BUDGET,
       maxStreams: env.MEDIA_MAX_STREAMS,
       preset: env.X264_PRESET,
     },
-    feedLimits: { maxBytes: env.MEDIA_FEED_MAX_MIB * 1024 * 1024, maxMs: env.MEDIA_FEED_MAX_SECONDS * 1000 },
+    reconnectGraceSeconds: env.RECONNECT_GRACE_SECONDS,
   });
   const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
   const rtmp = await startRtmpIngest({
