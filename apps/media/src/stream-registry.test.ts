@@ -36,6 +36,10 @@ function fakeTranscoders() {
       },
       pid: () => (run.stopped ? null : 4242),
       stats: () => ({ pid: 4242, speed: 1, droppedFrames: 0, restarts: 0, startedAt: null }),
+      // What the quality governor and the metrics read: a transcoder at real time with nothing queued.
+      outTimeUs: () => null,
+      backlogMs: () => 0,
+      feedDrops: () => ({ overflows: 0, droppedTags: 0, droppedBytes: 0 }),
     };
     return fake as unknown as Transcoder;
   };
