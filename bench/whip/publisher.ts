@@ -3,13 +3,16 @@
  * ffmpeg that loops a pre-encoded 720p30 H.264 + Opus clip as RTP in real time (-re), so the ingest
  * sees a steady, known bitrate. Runs in its own process: its CPU is not the server's.
  *   bun bench/whip/publisher.ts <whipUrl/publicId> <key> <clip.ts>
+ * A key of "-" is read from WHIP_KEY instead (secret-scan: no key on any command line on the machine).
  * Prints `PUBLISHED <ms>` once the WHIP POST answered 201; stops on SIGTERM (sends DELETE).
  */
 import { createSocket, type Socket } from "node:dgram";
 // werift is a dependency of apps/media; bench/ sits outside the workspaces (bun installs them isolated).
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from "werift";
+import { guardSocketErrors } from "../../apps/media/src/whip/socket-guard.ts";
 
-const [whipUrl, key, clip] = process.argv.slice(2);
+const [whipUrl, keyArg, clip] = process.argv.slice(2);
+const key = keyArg === "-" ? process.env.WHIP_KEY : keyArg;
 if (!whipUrl || !key || !clip) throw new Error("usage: publisher.ts <whipUrl> <key> <clip>");
 
 const H264_PT = 102;
@@ -51,10 +54,13 @@ const answer = await res.text();
 if (res.status !== 201) throw new Error(`WHIP POST answered ${res.status}: ${answer}`);
 const location = new URL(res.headers.get("location") ?? "", whipUrl).href;
 await pc.setRemoteDescription({ type: "answer", sdp: answer });
+// An ICMP "port unreachable" (the server's side went away first) must not crash the publisher mid-run.
+guardSocketErrors(pc, () => undefined);
 
 function rtpInput(track: MediaStreamTrack, payloadType: number): Promise<{ socket: Socket; port: number }> {
   return new Promise((resolve) => {
     const socket = createSocket("udp4");
+    socket.on("error", () => undefined);
     socket.on("message", (data) => {
       const rtp = RtpPacket.deSerialize(data);
       rtp.header.payloadType = payloadType;
@@ -79,6 +85,8 @@ const source = Bun.spawn(
   ].flat(),
   { stdin: "ignore", stdout: "ignore", stderr: "inherit" },
 );
+// However this process ends, the looping source must not outlive it.
+process.on("exit", () => source.kill("SIGKILL"));
 console.log(`PUBLISHED ${Date.now() - t0}`);
 
 process.on("SIGTERM", async () => {

@@ -2,8 +2,9 @@
  * WHIP ingest benchmark: server CPU per WebRTC stream at 720p30 / 2.5 Mb/s, and the time from the
  * WHIP answer to the first HLS master playlist.  Run: bun bench/whip/run.ts [--quick]
  *
- * A. ingest only: the WHIP server (werift) + one relay ffmpeg per stream, publishing to throw-away
- *    RTMP sinks; N = 1 and 2 publishers.
+ * A. ingest only: the WHIP server (werift forwarding RTP to loopback UDP) + per stream one ffmpeg with
+ *    the transcoder's RTP input flags copying to null (the demux share of the one transcoder; there is
+ *    no relay ffmpeg any more); N = 1 and 2 publishers.
  * B. ingest + ladder: the same WHIP server wired to the real media node (manager and chat in the same
  *    process), which transcodes the default ladder; N = 1.
  * Publishers are separate processes (werift + an ffmpeg looping a pre-encoded clip with -re), so their
@@ -13,7 +14,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../tests/e2e/support/ports.ts";
 import { descendants } from "../../tests/e2e/support/processes.ts";
 
 const QUICK = process.argv.includes("--quick");
@@ -170,33 +170,12 @@ async function forwardedBytes(whipUrl: string): Promise<number> {
   return stats.reduce((sum, s) => sum + s.bytes, 0);
 }
 
-const isRelay = (pid: number) => cmdline(pid).includes("hearth-whip-");
+/** The ffmpeg reading a WHIP session's SDP file (in B: the transcoder itself). */
+const isInput = (pid: number) => cmdline(pid).includes("hearth-whip-");
 const fmt = (n: number) => n.toFixed(3);
 
 async function ingestOnly(n: number): Promise<void> {
-  const ports = Array.from({ length: n }, () => freePort());
-  // Throw-away RTMP servers (not the server's children, so not counted): accept and discard.
-  const sinks = ports.map((port, i) =>
-    Bun.spawn(
-      [
-        "ffmpeg",
-        "-hide_banner",
-        "-loglevel",
-        "fatal",
-        "-listen",
-        "1",
-        "-i",
-        `rtmp://127.0.0.1:${port}/live/bench-key-${i}`,
-        "-c",
-        "copy",
-        "-f",
-        "null",
-        "-",
-      ],
-      { stdin: "ignore", stdout: "ignore", stderr: "ignore" },
-    ),
-  );
-  const { proc, ready } = await startServer(["ingest", ports.join(",")]);
+  const { proc, ready } = await startServer(["ingest", String(n)]);
   const pubs = [];
   try {
     for (const s of ready.streams) pubs.push(await startPublisher(`${ready.whipUrl}/${s.publicId}`, s.key));
@@ -204,19 +183,18 @@ async function ingestOnly(n: number): Promise<void> {
     const bytesBefore = await forwardedBytes(ready.whipUrl);
     const t0 = performance.now();
     const cpu = await sampleCpu(ready.pid, WINDOW_MS, (pid) =>
-      pid === ready.pid ? "werift" : isRelay(pid) ? "relay" : "other",
+      pid === ready.pid ? "werift" : isInput(pid) ? "input" : "other",
     );
     const kbps = (((await forwardedBytes(ready.whipUrl)) - bytesBefore) * 8) / (performance.now() - t0);
     const total = Object.values(cpu).reduce((a, b) => a + b, 0);
     console.log(
       `A. ingest only, ${n} stream(s): total ${fmt(total)} cores = ${fmt(total / n)} per stream` +
-        ` (werift/bun ${fmt(cpu.werift ?? 0)}, relay ffmpeg ${fmt(cpu.relay ?? 0)});` +
+        ` (werift/bun ${fmt(cpu.werift ?? 0)}, RTP input ffmpeg ${fmt(cpu.input ?? 0)});` +
         ` RTP forwarded ${Math.round(kbps / n)} kb/s per stream; WHIP POST ${pubs.map((p) => p.postMs).join("/")} ms`,
     );
   } finally {
     for (const p of pubs) await stop(p.proc);
     await stop(proc);
-    for (const s of sinks) await stop(s, "SIGKILL");
   }
 }
 
@@ -239,18 +217,12 @@ async function ingestAndLadder(): Promise<void> {
     }
     await Bun.sleep(WARMUP_MS);
     const cpu = await sampleCpu(ready.pid, WINDOW_MS, (pid) =>
-      pid === ready.pid
-        ? "node"
-        : isRelay(pid)
-          ? "relay"
-          : cmdline(pid).includes("ffmpeg")
-            ? "ladder"
-            : "other",
+      pid === ready.pid ? "node" : cmdline(pid).includes("ffmpeg") ? "ladder" : "other",
     );
     const total = Object.values(cpu).reduce((a, b) => a + b, 0);
     console.log(
       `B. ingest + ladder, 1 stream: total ${fmt(total)} cores (bun: werift + media node + manager + chat ${fmt(cpu.node ?? 0)},` +
-        ` relay ffmpeg ${fmt(cpu.relay ?? 0)}, ladder ffmpeg ${fmt(cpu.ladder ?? 0)})`,
+        ` the one ladder ffmpeg reading the RTP ${fmt(cpu.ladder ?? 0)}; no relay)`,
     );
     console.log(
       `   WHIP POST answered in ${pub.postMs} ms; answer → master playlist ${Math.round(playlistMs)} ms` +

@@ -8,6 +8,7 @@ import { type DatabaseHandle, openDatabase, streams } from "@hearth/db";
 import { createLogger, type Logger, type RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
+import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
 
 export { capturingLogger } from "./support/capturing-logger.ts";
 
@@ -54,7 +55,13 @@ export async function manager(
   logger: Logger = silent,
 ): Promise<{ app: RunningApp; url: string }> {
   const app = await startManager({
-    env: { MANAGER_PORT: "0", BIND_HOST: "127.0.0.1", INTERNAL_TOKEN, COUNTS_POLL_MS: "60000" },
+    env: {
+      ...NO_CREATION_LIMITS,
+      MANAGER_PORT: "0",
+      BIND_HOST: "127.0.0.1",
+      INTERNAL_TOKEN,
+      COUNTS_POLL_MS: "60000",
+    },
     logger,
     db,
   });

@@ -1,6 +1,7 @@
 /**
  * The whole WebRTC path: a stream created through the real manager; headless Chromium (fake camera
- * and microphone) publishes over WHIP; the relay feeds the real media node's RTMP ingest; the manager
+ * and microphone) publishes over WHIP; the session hands its RTP to the media node's pipeline (one
+ * transcoder ffmpeg reads it from loopback UDP: no relay, no second key check); the manager
  * shows the stream live and the HLS ladder appears, its source rung at the browser's resolution.
  * Ending the WHIP session (DELETE, or a browser that just disappears) takes the stream offline.
  */
@@ -8,12 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { StartedStream } from "@hearth/contracts";
 import { internalClient } from "@hearth/server-kit";
 import { managerKeyVerifier } from "../../apps/media/src/key-verifier.ts";
-import {
-  bunSpawnFfmpeg,
-  createWhipIngest,
-  managerStreamExists,
-  type WhipIngest,
-} from "../../apps/media/src/whip/index.ts";
+import { createWhipIngest, managerStreamExists, type WhipIngest } from "../../apps/media/src/whip/index.ts";
 import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
 import { serveWhip } from "../../bench/whip/serve-whip.ts";
 import { createStream, lookup, type Platform, startPlatform, TOKEN, until } from "./media-harness.ts";
@@ -37,8 +33,7 @@ describe("WHIP → media node → HLS ladder, through the real manager", () => {
       verifyKey: (key) => verifier.verify(key),
       streamExists: managerStreamExists(manager),
       isLive: (id) => p.media.registry.isLive(id),
-      rtmpUrl: (key) => `rtmp://127.0.0.1:${p.ports.rtmp}/live/${key}`,
-      spawnFfmpeg: bunSpawnFfmpeg(),
+      pipeline: p.media.registry,
       logger: capturingLogger(whipLogLines),
     });
     http = serveWhip(ingest);
@@ -134,23 +129,43 @@ describe("WHIP → media node → HLS ladder, through the real manager", () => {
     console.log(`whip e2e: DELETE → offline in ${Date.now() - t0} ms`);
   }, 30_000);
 
-  test("a browser that vanishes without DELETE: the session ends and the stream goes offline", async () => {
+  test("a browser that vanishes without DELETE: a drop (the stream waits out its grace), then offline", async () => {
     await goLive(640, 480);
     await browser.vanish();
     const t0 = Date.now();
     await until("the WHIP session to end", 20_000, () => !ingest.publishing(stream.publicId), 100);
-    await untilOffline(10_000);
+    // Reported as "dropped", not a clean end: the stream waits for the publisher to come back.
+    await until(
+      "the manager to show the stream reconnecting",
+      10_000,
+      async () => (await lookup(p.managerUrl, stream.publicId)).reconnecting,
+      100,
+    );
+    // RECONNECT_GRACE_SECONDS (10 s by default) without a publisher: offline.
+    await untilOffline(25_000);
     console.log(`whip e2e: browser gone → offline in ${Date.now() - t0} ms`);
   }, 90_000);
 
-  test("stop_stream while publishing over WHIP: the relay is kicked and the session ends for good", async () => {
+  test("no ffmpeg of the node is a relay: one transcoder per stream, with no key on its command line", async () => {
+    await goLive(640, 480);
+    const pids = p.media.registry.pids();
+    expect(pids).toHaveLength(1);
+    const cmdline = await Bun.file(`/proc/${pids[0]}/cmdline`).text();
+    expect(cmdline).toContain("hearth-whip-");
+    expect(cmdline).not.toContain(stream.privateId);
+    expect(cmdline).not.toContain("rtmp://");
+    expect(await browser.unpublish()).toBe(200);
+    await untilOffline(15_000);
+  }, 60_000);
+
+  test("stop_stream while publishing over WHIP: the feed is kicked and the session ends for good", async () => {
     await goLive(640, 480);
     const stop = await fetch(`${p.managerUrl}/stop_stream/${stream.publicId}`, {
       method: "POST",
       headers: { authorization: `Bearer ${stream.privateId}` },
     });
     expect(stop.status).toBe(204);
-    // The node drops the RTMP publisher; the relay's restart check finds the key ended and gives up.
+    // The manager deletes the stream on the node: the registry kicks the WHIP feed, which ends the session.
     await until("the WHIP session to end", 15_000, () => !ingest.publishing(stream.publicId), 100);
     const again = await publishFromBrowser(640, 480);
     expect(again.status).toBe(401);

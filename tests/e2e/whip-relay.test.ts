@@ -1,32 +1,21 @@
 /**
- * WHIP ingest end to end, up to RTMP: headless Chromium (fake camera + microphone) publishes over
- * WHIP to the real werift endpoint; the session's relay ffmpeg publishes to a real ffmpeg acting as
- * the RTMP server; ffprobe then checks the recording is H.264 at the browser's resolution + AAC.
+ * WHIP ingest end to end, up to the pipeline's input: headless Chromium (fake camera + microphone)
+ * publishes over WHIP to the real werift endpoint; the session hands an IngestFeed to the pipeline
+ * (recorded here); ffprobe then reads that feed exactly as the transcoder does (the SDP file, RTP on
+ * loopback UDP) and checks the browser's codec and resolution. No relay ffmpeg, no RTMP, no key.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bunSpawnFfmpeg, createWhipIngest, type WhipIngest } from "../../apps/media/src/whip/index.ts";
+import type { IngestFeed } from "../../apps/media/src/ingest-feed.ts";
+import { createWhipIngest, type WhipIngest } from "../../apps/media/src/whip/index.ts";
 import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
 import { serveWhip } from "../../bench/whip/serve-whip.ts";
 import { createLogger } from "../../packages/server-kit/src/index.ts";
 
 const PUBLIC_ID = "whipE2eStream1";
 const KEY = `sk_${crypto.randomUUID().replaceAll("-", "")}`;
-
-async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(
   what: string,
@@ -46,35 +35,30 @@ interface Probed {
   streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
 }
 
-async function ffprobe(path: string): Promise<Probed> {
-  const p = Bun.spawn(["ffprobe", "-v", "error", "-show_streams", "-of", "json", path], { stdout: "pipe" });
+/** Reads the live RTP the way the transcoder does: the same SDP file, the same loopback ports. */
+async function ffprobeFeed(sdpPath: string): Promise<Probed> {
+  const p = Bun.spawn(
+    [
+      "ffprobe",
+      ["-v", "error", "-protocol_whitelist", "file,udp,rtp", "-fpsprobesize", "0"],
+      ["-show_streams", "-of", "json", sdpPath],
+    ].flat(),
+    { stdout: "pipe", stderr: "ignore" },
+  );
+  const killer = setTimeout(() => p.kill("SIGKILL"), 20_000);
   const text = await new Response(p.stdout).text();
   await p.exited;
-  return JSON.parse(text) as Probed;
+  clearTimeout(killer);
+  return JSON.parse(text || "{}") as Probed;
 }
 
-/** A real RTMP server stand-in: ffmpeg accepts one publisher on `key` and records it to `file`. */
-function rtmpRecorder(port: number, key: string, file: string) {
-  return Bun.spawn(
-    [
-      "ffmpeg",
-      "-hide_banner",
-      // "fatal": at the end it reports the publisher leaving as an I/O error, naming the key.
-      ["-loglevel", "fatal"],
-      ["-listen", "1", "-i", `rtmp://127.0.0.1:${port}/live/${key}`],
-      ["-c", "copy", "-f", "flv", file],
-    ].flat(),
-    { stdin: "ignore", stdout: "ignore", stderr: "inherit" },
-  );
-}
-
-describe("WHIP → relay ffmpeg → RTMP (Chromium publisher)", () => {
+describe("WHIP → IngestFeed (Chromium publisher)", () => {
   let dir: string;
-  let rtmpPort = 0;
   let http: ReturnType<typeof serveWhip>;
   let ingest: WhipIngest;
   let browser: ChromiumPublisher;
-  const recorders: ReturnType<typeof Bun.spawn>[] = [];
+  const feeds: IngestFeed[] = [];
+  const stops: { feed?: IngestFeed; how?: string }[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "whip-e2e-"));
@@ -82,9 +66,15 @@ describe("WHIP → relay ffmpeg → RTMP (Chromium publisher)", () => {
       verifyKey: async (key) => (key === KEY ? PUBLIC_ID : null),
       streamExists: async (id) => id === PUBLIC_ID,
       isLive: () => false,
-      // Each test starts its own recorder on a fresh port.
-      rtmpUrl: (key) => `rtmp://127.0.0.1:${rtmpPort}/live/${key}`,
-      spawnFfmpeg: bunSpawnFfmpeg(),
+      pipeline: {
+        publishStarted: async (_publicId, feed) => {
+          feeds.push(feed);
+          return true;
+        },
+        publishStopped: async (_publicId, feed, how) => {
+          stops.push({ ...(feed ? { feed } : {}), ...(how ? { how } : {}) });
+        },
+      },
       logger: createLogger({ svc: "whip-e2e" }, { silent: process.env.WHIP_E2E_LOG !== "1" }),
       tmpDir: dir,
     });
@@ -96,18 +86,11 @@ describe("WHIP → relay ffmpeg → RTMP (Chromium publisher)", () => {
     await browser?.close();
     await ingest?.stop();
     http?.stop();
-    for (const r of recorders) {
-      r.kill("SIGKILL");
-      await r.exited;
-    }
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function publishAndRecord(name: string, onlyCodec?: string) {
-    rtmpPort = await freeTcpPort();
-    const file = join(dir, `${name}.flv`);
-    const recorder = rtmpRecorder(rtmpPort, KEY, file);
-    recorders.push(recorder);
+  async function publishAndProbe(onlyCodec?: string) {
+    const before = feeds.length;
     const result = await browser.publish({
       whipUrl: `${http.url}/${PUBLIC_ID}`,
       key: KEY,
@@ -127,40 +110,41 @@ describe("WHIP → relay ffmpeg → RTMP (Chromium publisher)", () => {
       const v = await browser.outboundVideo();
       return v && v.frameWidth === 1280 ? v : undefined;
     });
-    await until("the RTMP recording to grow", 20_000, async () => {
-      const size = await stat(file).then(
-        (s) => s.size,
-        () => 0,
-      );
-      return size > 200_000;
-    });
+    const feed = await until("the feed to reach the pipeline", 15_000, () => feeds[before]);
+    if (feed.input.kind !== "rtp-sdp") throw new Error(`unexpected input ${feed.input.kind}`);
+    const sdpPath = feed.input.sdpPath;
+    expect((await stat(sdpPath)).mode & 0o777).toBe(0o600);
+    expect(await Bun.file(sdpPath).text()).not.toContain(KEY);
+    const probed = await ffprobeFeed(sdpPath);
     expect(await browser.unpublish()).toBe(200);
     expect(ingest.publishing(PUBLIC_ID)).toBe(false);
-    // The relay stopped, so the RTMP server saw its publisher leave and finished the file.
-    const code = await Promise.race([recorder.exited, Bun.sleep(10_000).then(() => "timeout")]);
-    expect(code).not.toBe("timeout");
-    return { result, sent, probed: await ffprobe(file) };
+    // DELETE is a clean end, and the SDP file is gone with the session.
+    expect(stops.at(-1)).toEqual({ feed, how: "clean" });
+    expect(await Bun.file(sdpPath).exists()).toBe(false);
+    return { result, sent, feed, probed };
   }
 
-  test("H.264 + Opus from the browser: video copied, audio AAC, at the browser's resolution; DELETE ends it", async () => {
-    const { result, sent, probed } = await publishAndRecord("h264");
+  test("H.264 + Opus from the browser: one feed at the browser's resolution, readable from its SDP; DELETE ends it", async () => {
+    const { result, sent, feed, probed } = await publishAndProbe();
     expect(result.videoCodecs).toContain("H264");
     expect(result.location).toContain(`/whip/${PUBLIC_ID}/`);
     expect(result.body).toMatch(/a=candidate:.* 127\.0\.0\.1 \d+ typ host/);
     expect(sent.codec).toBe("video/H264");
+    expect(feed.source).toMatchObject({ videoCodec: "h264", width: 1280, height: 720, audioCodec: "opus" });
     const video = probed.streams.find((s) => s.codec_type === "video");
     const audio = probed.streams.find((s) => s.codec_type === "audio");
     expect(video?.codec_name).toBe("h264");
     expect([video?.width, video?.height]).toEqual([1280, 720]);
-    expect(audio?.codec_name).toBe("aac");
+    expect(audio?.codec_name).toBe("opus");
   }, 90_000);
 
-  test("a VP8-only browser still works: the relay decodes it to H.264", async () => {
-    const { sent, probed } = await publishAndRecord("vp8", "video/VP8");
+  test("a VP8-only browser still works: its size comes from the VP8 keyframe, the ladder encodes it", async () => {
+    const { sent, feed, probed } = await publishAndProbe("video/VP8");
     expect(sent.codec).toBe("video/VP8");
+    expect(feed.source).toMatchObject({ videoCodec: "vp8", width: 1280, height: 720 });
     const video = probed.streams.find((s) => s.codec_type === "video");
-    expect(video?.codec_name).toBe("h264");
+    expect(video?.codec_name).toBe("vp8");
     expect([video?.width, video?.height]).toEqual([1280, 720]);
-    expect(probed.streams.find((s) => s.codec_type === "audio")?.codec_name).toBe("aac");
+    expect(probed.streams.find((s) => s.codec_type === "audio")?.codec_name).toBe("opus");
   }, 90_000);
 });

@@ -107,6 +107,29 @@ export const MediaEnv = z
       .transform((v) => v === "true"),
     /** Hard limit of live streams on this node; publishes beyond it are refused (RTMP dropped, WHIP 503). */
     MEDIA_MAX_STREAMS: z.coerce.number().int().positive().default(16),
+    /** RTMP connections one address may hold open (an OBS publisher needs one per stream). */
+    RTMP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(10),
+    /** RTMP connections node-wide that are connected but not yet publishing (handshakes in progress). */
+    RTMP_MAX_HANDSHAKES: z.coerce.number().int().positive().default(100),
+    /** A connection that has not published after this long is closed (OBS publishes within a second). */
+    RTMP_PUBLISH_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+    /** WHIP offers one address may have in setup at once (answered in ~0.1-2 s each). */
+    WHIP_MAX_SETUPS_PER_IP: z.coerce.number().int().positive().default(3),
+    /** WHIP offers in setup node-wide; over it: 503 with Retry-After. */
+    WHIP_MAX_SETUPS: z.coerce.number().int().positive().default(20),
+    /**
+     * Addresses of proxies (the nginx edge) whose X-Forwarded-For is believed for WHIP's per-IP limit;
+     * comma-separated. Anyone else's header is ignored.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default("")
+      .transform((s) =>
+        s
+          .split(",")
+          .map((a) => a.trim())
+          .filter(Boolean),
+      ),
     FFMPEG_PATH: z.string().default("ffmpeg"),
   })
   .transform((e) => ({

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import {
+  AppMetrics,
   type AppStartOptions,
   createLogger,
   internalClient,
@@ -7,16 +8,18 @@ import {
   runStandalone,
 } from "@hearth/server-kit";
 import { createApp } from "./app.ts";
+import { ConnectionLimits } from "./connection-limits.ts";
 import { parseEnv } from "./env.ts";
 import { type KeyVerifier, managerKeyVerifier } from "./key-verifier.ts";
 import { LlhlsRegistry } from "./llhls/llhls-stream.ts";
+import { registerLimitMetrics } from "./metrics.ts";
 import { nodeHeartbeat } from "./node-heartbeat.ts";
 import { removeLeftovers } from "./retention.ts";
 import { startRtmpIngest } from "./rtmp-ingest.ts";
 import { rtmpPublishHandler } from "./rtmp-publish.ts";
 import { managerStateReporter, type StateReporter } from "./state-reporter.ts";
 import { StreamRegistry } from "./stream-registry.ts";
-import { bunSpawnFfmpeg, createWhipIngest, managerStreamExists } from "./whip/index.ts";
+import { createWhipIngest, managerStreamExists } from "./whip/index.ts";
 
 /** Extra knobs for tests and benchmarks: replace how keys are checked and where transitions go. */
 export interface MediaStartOptions extends AppStartOptions {
@@ -69,21 +72,34 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     reconnectGraceSeconds: env.RECONNECT_GRACE_SECONDS,
   });
   const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
+  const limits = new ConnectionLimits(
+    {
+      rtmpPerIp: env.RTMP_MAX_CONNECTIONS_PER_IP,
+      rtmpHandshakes: env.RTMP_MAX_HANDSHAKES,
+      rtmpPublishTimeoutMs: env.RTMP_PUBLISH_TIMEOUT_SECONDS * 1000,
+      whipSetupsPerIp: env.WHIP_MAX_SETUPS_PER_IP,
+      whipSetups: env.WHIP_MAX_SETUPS,
+    },
+    logger.child({ part: "limits" }),
+  );
+  const metrics = new AppMetrics("media");
+  registerLimitMetrics(metrics, () => limits.snapshot());
   const rtmp = await startRtmpIngest({
     port: env.RTMP_PORT,
     host: env.BIND_HOST,
+    limits,
     logger,
     onPublish: rtmpPublishHandler({ verifier, pipeline: registry, logger }),
   });
-  // WHIP relays a browser's WebRTC into our own RTMP listener: one ingest path, one key check.
-  const rtmpHost = env.BIND_HOST === "0.0.0.0" || env.BIND_HOST === "::" ? "127.0.0.1" : env.BIND_HOST;
+  // WHIP hands its RTP to the same pipeline as RTMP (an IngestFeed): one transcoder, one key check.
   const whip = createWhipIngest({
     verifyKey: (key) => verifier.verify(key),
     streamExists: managerStreamExists(manager),
     isLive: (publicId) => registry.isLive(publicId),
+    pipeline: registry,
+    limits,
+    trustedProxies: env.TRUSTED_PROXIES,
     refusal: () => registry.refusal(),
-    rtmpUrl: (key) => `rtmp://${rtmpHost}:${rtmp.port}/live/${key}`,
-    spawnFfmpeg: bunSpawnFfmpeg(env.FFMPEG_PATH),
     logger: logger.child({ part: "whip" }),
     keyframeIntervalMs: env.SEGMENT_SECONDS * 1000,
   });
@@ -91,13 +107,14 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     registry: {
       status: (publicId) => registry.status(publicId),
       metrics: () => registry.metrics(),
-      // The manager deleted the stream: end a WHIP session (if any) and the RTMP publish behind it.
+      // The manager deleted the stream: end a WHIP session (if any), then the pipeline's session.
       async remove(publicId) {
         await whip.kick(publicId);
         await registry.remove(publicId);
       },
     },
     whip: whip.routes,
+    metrics,
     llhls,
     hlsDir: env.HLS_DIR,
     internalToken: env.INTERNAL_TOKEN,
@@ -147,4 +164,8 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
 }
 
 if (import.meta.main)
-  await runStandalone(start, { env: process.env, logger: createLogger({ svc: "media" }) });
+  await runStandalone(start, {
+    env: process.env,
+    // The internal token is redacted from every line, whatever shape it has.
+    logger: createLogger({ svc: "media" }, { secrets: [process.env.INTERNAL_TOKEN ?? ""] }),
+  });

@@ -1,5 +1,6 @@
 import type { AppMetrics } from "@hearth/server-kit";
 import { Counter } from "prom-client";
+import type { ConnectionLimits } from "./connection-limits.ts";
 import type { NodeMetrics } from "./stream-registry.ts";
 
 /** What the media node's per-stream gauges read at scrape time. */
@@ -117,5 +118,34 @@ export function registerStreamMetrics(metrics: AppMetrics, read: StreamMetricsSo
       }
       snapshot = null;
     },
+  );
+}
+
+/**
+ * Registers the connection limits' series: refusals by limit (copied from the limits' own counts at scrape
+ * time, like the restarts above) and what is held now.
+ */
+export function registerLimitMetrics(
+  metrics: AppMetrics,
+  read: () => ReturnType<ConnectionLimits["snapshot"]>,
+): void {
+  new Counter({
+    name: "hearth_media_connections_refused_total",
+    help: "Connections refused or closed by a limit (rtmp_per_ip, rtmp_handshakes, rtmp_publish_timeout, whip_setups_per_ip, whip_setups).",
+    labelNames: ["limit"],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [limit, n] of Object.entries(read().refused)) this.inc({ limit }, n);
+    },
+  });
+  metrics.gauge("hearth_media_rtmp_connections", "Open RTMP connections.", [], (g) =>
+    g.set(read().rtmpConnections),
+  );
+  metrics.gauge("hearth_media_rtmp_handshakes", "RTMP connections not yet publishing.", [], (g) =>
+    g.set(read().rtmpHandshaking),
+  );
+  metrics.gauge("hearth_media_whip_setups", "WHIP offers being answered.", [], (g) =>
+    g.set(read().whipSetups),
   );
 }

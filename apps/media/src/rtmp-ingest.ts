@@ -1,7 +1,9 @@
 import { createRequire } from "node:module";
 import net from "node:net";
 import type { Logger } from "@hearth/server-kit";
+import type { ConnectionLimits, RtmpTicket } from "./connection-limits.ts";
 import type { SourceInfo } from "./ladder.ts";
+import { hardenRtmpSession } from "./rtmp-hardening.ts";
 
 /**
  * The RTMP listener: node-media-server 4's RTMP protocol and session code on a socket server we own.
@@ -100,7 +102,12 @@ export interface RtmpIngestOptions {
   logger: Logger;
   /** Called for every publish on `/live/<key>`; the handler verifies and either consumes or closes it. */
   onPublish(publisher: RtmpPublisher): void;
+  /** Per-IP and handshake caps, the publish deadline; none when absent (tests). */
+  limits?: ConnectionLimits;
 }
+
+/** The most message buffers one RTMP connection may make node-media-server hold (a 1080p keyframe is ~1 MB). */
+const MAX_CONNECTION_BUFFERS = 8 * 1024 * 1024;
 
 export interface RtmpIngest {
   port: number;
@@ -200,13 +207,37 @@ function publisherFor(nms: NmsModules, s: NmsSession, unpublished: () => boolean
 export async function startRtmpIngest(o: RtmpIngestOptions): Promise<RtmpIngest> {
   const nms = loadNms();
   const mine = new WeakSet<object>();
+  const tickets = new WeakMap<object, RtmpTicket>();
   const unpublished = new WeakSet<object>();
   const server = net.createServer((socket) => {
+    const ip = socket.remoteAddress ?? "";
+    const ticket = o.limits?.admitRtmp(ip);
+    // Over a limit: closed at once, before node-media-server sees a byte.
+    if (typeof ticket === "string") return void socket.destroy();
     // A publisher that vanishes without closing (network loss) would otherwise stay "live" forever:
     // a live RTMP publish never goes quiet for this long.
     socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
     const session = new nms.RtmpSession(socket);
     mine.add(session);
+    hardenRtmpSession(session, MAX_CONNECTION_BUFFERS, (event, detail) =>
+      o.logger.warn("rtmp connection closed: hostile input", { remote: ip, event, detail }),
+    );
+    if (ticket && o.limits) {
+      socket.once("close", () => ticket.release());
+      // Connected but never publishing (a slow handshake, an idle socket that trickles bytes): closed.
+      const deadline = setTimeout(() => {
+        o.limits?.rtmpPublishTimedOut(ip);
+        socket.destroy();
+      }, o.limits.config.rtmpPublishTimeoutMs);
+      socket.once("close", () => clearTimeout(deadline));
+      tickets.set(session, {
+        published: () => {
+          clearTimeout(deadline);
+          ticket.published();
+        },
+        release: ticket.release,
+      });
+    }
     watchUnpublish(session, () => unpublished.add(session));
     session.run();
     nms.Context.sessions.set(session.id, session);
@@ -222,6 +253,7 @@ export async function startRtmpIngest(o: RtmpIngestOptions): Promise<RtmpIngest>
     if (!mine.has(s)) return; // another RTMP server in this process (tests)
     // We detect the end ourselves; without this node-media-server holds the path for 30 s after a drop.
     s.broadcast.publishGraceMs = 0;
+    tickets.get(s)?.published();
     if (s.streamApp !== "live" || !KEY_SHAPE.test(s.streamName)) {
       o.logger.warn("rtmp publish refused: malformed path", { remote: s.ip });
       s.socket.destroy();

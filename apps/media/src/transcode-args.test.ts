@@ -63,6 +63,23 @@ describe("buildTranscodeArgs", () => {
     expect(args).not.toContain("pipe:0");
   });
 
+  test("golden: WHIP's RTP is read from loopback UDP described by an SDP file; no key, no stdin", () => {
+    const args = buildTranscodeArgs({
+      ...base,
+      input: { kind: "rtp-sdp", sdpPath: "/tmp/hearth-whip-1.sdp" },
+      rungs: planLadder(DEFAULT_LADDER, { ...SRC_720, audioCodec: "opus" }),
+    });
+    expect(args.slice(8, args.indexOf("-filter_complex"))).toEqual([
+      ...["-nostdin", "-protocol_whitelist", "file,udp,rtp"],
+      ...["-analyzeduration", "10000000", "-probesize", "10000000", "-fpsprobesize", "0"],
+      ...["-fflags", "+genpts", "-reorder_queue_size", "64", "-i", "/tmp/hearth-whip-1.sdp"],
+    ]);
+    // Opus cannot be copied into the AAC ladder: the source rung's audio is encoded too.
+    expect(args.slice(args.indexOf("0:a:0") - 1, args.indexOf("0:a:0") + 5)).toEqual([
+      ...["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k"],
+    ]);
+  });
+
   test("no audio: no audio maps, still one video-only output per rung", () => {
     const args = buildTranscodeArgs({
       ...base,

@@ -5,8 +5,13 @@ import { cmafRungOutputs } from "./llhls/cmaf-args.ts";
  * How ffmpeg reads the stream. "flv-pipe": the RTMP server hands ffmpeg the publisher's FLV tags on
  * stdin (no second RTMP connection, and the stream key never appears on ffmpeg's command line).
  * "rtmp": ffmpeg pulls from a URL (kept for ingest paths that are not our RTMP server).
+ * "rtp-sdp": WHIP: werift forwards the publisher's decrypted RTP to loopback UDP ports that the SDP
+ * file at `sdpPath` (0600, no secret in it or its name) describes; ffmpeg listens on them.
  */
-export type TranscodeInput = { kind: "flv-pipe" } | { kind: "rtmp"; url: string };
+export type TranscodeInput =
+  | { kind: "flv-pipe" }
+  | { kind: "rtmp"; url: string }
+  | { kind: "rtp-sdp"; sdpPath: string };
 
 /** The descriptor of the first rung's CMAF pipe (0-2 are stdin, progress and stderr). */
 export const CMAF_FIRST_FD = 3;
@@ -57,6 +62,23 @@ export function buildTranscodeArgs(o: TranscodeOptions): string[] {
     // 0.2 s of analysis: onMetaData and both sequence headers arrive first, and a longer window delays
     // the first segments by seconds (bench/latency-ingest: ~3 s with 1 s of analysis).
     args.push(["-analyzeduration", "200000", "-f", "flv", "-i", "pipe:0"]);
+  } else if (o.input.kind === "rtp-sdp") {
+    args.push(
+      // Nothing to read on stdin: the media arrives on UDP.
+      ["-nostdin"],
+      // The SDP file points at udp/rtp URLs, which the sdp demuxer refuses without this list.
+      ["-protocol_whitelist", "file,udp,rtp"],
+      // H.264 size comes from the SPS of the first keyframe (asked for with PLI); probing ends once it is
+      // seen, so a generous ceiling costs nothing but keeps a slow first keyframe from failing the start.
+      ["-analyzeduration", "10000000", "-probesize", "10000000"],
+      // No frame-rate probing (~0.8 s of frames): encoded rungs set -r, the copied rung keeps RTP timestamps.
+      ["-fpsprobesize", "0"],
+      // WebRTC timestamps start anywhere; regenerate missing pts.
+      ["-fflags", "+genpts"],
+      // A short jitter buffer: werift already reorders and NACKs; the default 500 packets stalls on a real loss.
+      ["-reorder_queue_size", "64"],
+      ["-i", o.input.sdpPath],
+    );
   } else {
     // Nothing to read on stdin; a pulled URL may not lead with sequence headers, so keep 1 s of analysis.
     args.push(["-nostdin", "-analyzeduration", "1000000", "-i", o.input.url]);

@@ -14,7 +14,7 @@ export {
   internalClient,
   UpstreamError,
 } from "./internal-client.ts";
-export { createLogger, type Logger } from "./logger.ts";
+export { createLogger, type Logger, type LoggerOptions, redactText } from "./logger.ts";
 export { AppMetrics, httpMetrics, LATENCY_BUCKETS } from "./metrics.ts";
 export { type CrashPolicy, installCrashHandlers } from "./process-guard.ts";
 export { requestId } from "./request-id.ts";

@@ -7,8 +7,10 @@ import {
   notFoundHandler,
   safeEqual,
 } from "@hearth/server-kit";
-import { Hono, type MiddlewareHandler } from "hono";
-import type { SpawnFfmpeg } from "./ffmpeg-spawn.ts";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { ConnectionLimits } from "../connection-limits.ts";
+import type { Pipeline } from "../stream-registry.ts";
+import { clientAddress } from "./client-address.ts";
 import { chooseCodecs, type OfferChoice, OfferError } from "./offer.ts";
 import { type SessionOptions, WhipSession } from "./session.ts";
 
@@ -24,11 +26,14 @@ export interface WhipDeps {
   streamExists(publicId: string): Promise<boolean>;
   /** Whether the stream is already live (e.g. an RTMP publisher): a WHIP publish is then a 409. */
   isLive(publicId: string): boolean;
+  /** Where sessions hand their media (the node's StreamRegistry): the same path as RTMP. */
+  pipeline: Pick<Pipeline, "publishStarted" | "publishStopped">;
+  /** Caps offers in setup per address and node-wide; unlimited when absent. */
+  limits?: Pick<ConnectionLimits, "admitWhipSetup">;
+  /** Proxies whose X-Forwarded-For names the client (for the per-address cap). */
+  trustedProxies?: string[];
   /** Why this node refuses a new publish now (its stream limit), or null. */
   refusal?(): { reason: string; retryAfterSeconds: number } | null;
-  /** The media node's own RTMP ingest URL for this key, e.g. rtmp://127.0.0.1:1935/live/<key>. */
-  rtmpUrl(key: string): string;
-  spawnFfmpeg: SpawnFfmpeg;
   logger: Logger;
   /** Where the routes are mounted (Location is built from it); default "/whip". */
   basePath?: string;
@@ -53,7 +58,7 @@ export interface WhipIngest {
   publishing(publicId: string): boolean;
   /** Ends the stream's WHIP session (call it when the stream is deleted); false when there was none. */
   kick(publicId: string): Promise<boolean>;
-  /** Sessions by public id (benchmarks read relay pids and counters). */
+  /** Sessions by public id (benchmarks read their counters). */
   sessions(): ReadonlyMap<string, WhipSession>;
   /** Ends every session: call from main.ts's stop(). */
   stop(): Promise<void>;
@@ -133,6 +138,25 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
       );
     const publicId = c.req.param("publicId");
     if (!PublicId.safeParse(publicId).success) throw new HttpError(404, "not_found", "no such stream");
+    const admitted = deps.limits?.admitWhipSetup(clientAddress(c, deps.trustedProxies ?? []));
+    if (admitted && typeof admitted !== "function")
+      throw new HttpError(
+        admitted.status,
+        admitted.status === 429 ? "too_many_requests" : "unavailable",
+        admitted.message,
+        {
+          "Retry-After": String(admitted.retryAfterSeconds),
+        },
+      );
+    try {
+      return await answerOffer(c, publicId);
+    } finally {
+      admitted?.();
+    }
+  });
+
+  /** Checks the key and the offer, starts a session and answers (the part a setup limit covers). */
+  async function answerOffer(c: Context, publicId: string): Promise<Response> {
     const key = requireKey(c.req.header("authorization"));
     await authorize(key, publicId);
     refuseIfLive(publicId);
@@ -156,17 +180,13 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
     const options: SessionOptions = {
       id,
       publicId,
-      key,
       choice,
-      rtmpUrl: deps.rtmpUrl(key),
-      spawnFfmpeg: deps.spawnFfmpeg,
+      pipeline: deps.pipeline,
       logger: slog,
       iceHosts: deps.iceHosts ?? ["127.0.0.1"],
       ...(deps.icePortRange ? { icePortRange: deps.icePortRange } : {}),
       mediaTimeoutMs: deps.mediaTimeoutMs ?? 10_000,
       keyframeIntervalMs: deps.keyframeIntervalMs ?? 1000,
-      // Restart the relay only while the key still opens this stream (not after the stream was ended).
-      shouldRestartRelay: async () => (await deps.verifyKey(key)) === publicId,
       onEnd: () => {
         byId.delete(id);
         if (byStream.get(publicId) === session) byStream.delete(publicId);
@@ -181,7 +201,11 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
       byStream.delete(publicId);
       await session.end("negotiation failed");
       slog.warn("negotiation failed", { err: String(err) });
-      throw new HttpError(400, "bad_sdp", `cannot answer this SDP offer: ${(err as Error).message}`);
+      throw new HttpError(
+        400,
+        "bad_sdp",
+        "cannot answer this SDP offer: check its codecs and ICE/DTLS lines",
+      );
     }
     byStream.set(publicId, session);
     byId.set(id, { publicId, key, session });
@@ -189,7 +213,7 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
     c.header("Location", `${basePath}/${publicId}/${id}`);
     c.header("Content-Type", "application/sdp");
     return c.body(answer, 201);
-  });
+  }
 
   routes.delete("/:publicId/:sessionId", async (c) => {
     const entry = byId.get(c.req.param("sessionId"));
@@ -198,7 +222,8 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
     const key = requireKey(c.req.header("authorization"));
     if (!safeEqual(key, entry.key))
       throw new HttpError(401, "unauthorized", "wrong stream key for this session");
-    await entry.session.end("DELETE");
+    // The publisher asked to stop: the session ends (not a drop the stream waits out).
+    await entry.session.end("DELETE", "clean");
     return c.body(null, 200);
   });
 
@@ -220,7 +245,7 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
     kick: async (publicId) => {
       const session = byStream.get(publicId);
       if (!session) return false;
-      await session.end("stream deleted");
+      await session.end("stream deleted", "clean");
       return true;
     },
     sessions: () => {
@@ -229,7 +254,7 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
       return out;
     },
     stop: async () => {
-      await Promise.allSettled([...byId.values()].map((e) => e.session.end("shutdown")));
+      await Promise.allSettled([...byId.values()].map((e) => e.session.end("shutdown", "dropped")));
     },
   };
 }

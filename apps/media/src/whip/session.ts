@@ -1,4 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
+import { rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Logger } from "@hearth/server-kit";
 import {
   RTCRtpCodecParameters as CodecParameters,
@@ -9,18 +12,21 @@ import {
   RtcpSrPacket,
   useTransportWideCC,
 } from "werift";
-import type { SpawnFfmpeg } from "./ffmpeg-spawn.ts";
+import type { IngestFeed } from "../ingest-feed.ts";
+import type { SourceInfo } from "../ladder.ts";
+import type { Pipeline } from "../stream-registry.ts";
+import { reserveRtpPorts } from "./local-ports.ts";
 import { type CodecChoice, negotiatedCodecs, type OfferChoice } from "./offer.ts";
-import { Relay } from "./relay.ts";
+import { loopbackSdp, type RtpPorts } from "./rtp-sdp.ts";
 import { guardSocketErrors } from "./socket-guard.ts";
+import { type VideoSize, videoSizeFromRtp } from "./video-size.ts";
 
 export interface SessionOptions {
   id: string;
   publicId: string;
-  key: string;
   choice: OfferChoice;
-  rtmpUrl: string;
-  spawnFfmpeg: SpawnFfmpeg;
+  /** Where the session hands its media once the publisher's picture size is known. */
+  pipeline: Pick<Pipeline, "publishStarted" | "publishStopped">;
   logger: Logger;
   /** Extra host candidates (werift skips loopback unless told). */
   iceHosts: string[];
@@ -29,11 +35,17 @@ export interface SessionOptions {
   mediaTimeoutMs: number;
   /** How often to ask for a keyframe: the source rung is copied, so this is its segment length. */
   keyframeIntervalMs: number;
-  shouldRestartRelay(): Promise<boolean>;
   /** Called exactly once when the session is over, whatever ended it. */
   onEnd(reason: string): void;
+  /** Where the 0600 SDP file for the transcoder is written; default the OS temp directory. */
   tmpDir?: string;
 }
+
+/** How a session ended, as the pipeline wants to hear it (see Pipeline.publishStopped). */
+export type EndHow = "clean" | "dropped";
+
+/** Browsers send at most 30 fps to a WHIP endpoint unless told otherwise; the part length assumes it. */
+const ASSUMED_FPS = 30;
 
 function werift(codec: CodecChoice): RTCRtpCodecParameters {
   const fb =
@@ -53,16 +65,22 @@ function werift(codec: CodecChoice): RTCRtpCodecParameters {
 
 /**
  * One WHIP publisher: a werift peer that receives the browser's (or OBS's) RTP and forwards it,
- * decrypted, with its RTCP sender reports, to the session's relay ffmpeg on loopback.
+ * decrypted, with its RTCP sender reports, to loopback UDP ports that the stream's one transcoder
+ * ffmpeg reads (an `IngestFeed` of kind "rtp-sdp", as RTMP hands over "flv-pipe"). No second ffmpeg,
+ * no second key check, no key anywhere but in this process's memory.
  */
 export class WhipSession {
   readonly startedAt = Date.now();
   private readonly pc: RTCPeerConnection;
-  private relay: Relay | undefined;
   private readonly udp: Socket;
+  private readonly sdpPath: string;
+  private ports: RtpPorts | undefined;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private lastMediaAt = 0;
   private videoPli: (() => void) | undefined;
+  private size: VideoSize | undefined;
+  private onSize: ((size: VideoSize) => void) | undefined;
+  private feed: IngestFeed | undefined;
   private ended = false;
   /** Packets (and RTP bytes) forwarded, by kind (tests and benchmarks read these). */
   readonly forwarded = { video: 0, audio: 0, rtcp: 0, bytes: 0 };
@@ -80,15 +98,16 @@ export class WhipSession {
       iceAdditionalHostAddresses: o.iceHosts,
       ...(o.icePortRange ? { icePortRange: o.icePortRange } : {}),
     });
+    this.sdpPath = join(o.tmpDir ?? tmpdir(), `hearth-whip-${o.id}.sdp`);
     this.udp = createSocket("udp4");
     // ffmpeg not listening (yet, or while it restarts) makes the kernel refuse packets; Bun reports that
     // as an 'error' event, which would otherwise crash the process. Losing those packets is fine.
-    this.udp.on("error", (err) => this.o.logger.warn("relay forward socket", { err: err.message }));
+    this.udp.on("error", () => undefined);
   }
 
-  /** The relay ffmpeg's pid, for CPU accounting. */
-  get relayPid(): number | undefined {
-    return this.relay?.pid;
+  /** Whether the pipeline has this session's media (a transcoder reads its ports). */
+  get publishing(): boolean {
+    return this.feed !== undefined;
   }
 
   /** Applies the offer, returns the complete answer (all host candidates inlined: no trickle needed). */
@@ -96,7 +115,8 @@ export class WhipSession {
     this.pc.onRemoteTransceiverAdded.subscribe((t) => this.receive(t));
     this.pc.connectionStateChange.subscribe((state) => {
       this.o.logger.info("peer connection", { state });
-      if (state === "failed" || state === "closed") void this.end(`connection ${state}`);
+      // ICE or DTLS gave up, or the peer went away: the publisher may come back, as after an RTMP drop.
+      if (state === "failed" || state === "closed") void this.end(`connection ${state}`, "dropped");
     });
     await this.pc.setRemoteDescription({ type: "offer", sdp: offer });
     for (const t of this.pc.getTransceivers()) t.setDirection("recvonly");
@@ -107,26 +127,60 @@ export class WhipSession {
     if (!sdp) throw new Error("werift produced no answer");
     // ffmpeg must describe the payload types the client will actually use: those of our answer.
     const choice = negotiatedCodecs(sdp);
-    this.relay = new Relay({
-      sessionId: this.o.id,
-      choice,
-      rtmpUrl: this.o.rtmpUrl,
-      key: this.o.key,
-      spawnFfmpeg: this.o.spawnFfmpeg,
-      logger: this.o.logger,
-      tmpDir: this.o.tmpDir,
-      // ffmpeg (re)started: it has no SPS/PPS yet, so ask for a keyframe once it is listening.
-      onStart: () => setTimeout(() => this.videoPli?.(), 300),
-      shouldRestart: this.o.shouldRestartRelay,
-      onFail: (reason) => void this.end(reason),
-    });
-    const ports = await this.relay.start();
-    this.o.logger.info("relay ports", { ports });
+    const [video, audio] = await reserveRtpPorts(choice.audio ? 2 : 1);
+    if (video === undefined) throw new Error("no free loopback UDP port for the transcoder");
+    this.ports = { video, ...(audio !== undefined ? { audio } : {}) };
+    await writeFile(this.sdpPath, loopbackSdp(choice, this.ports), { mode: 0o600 });
     this.lastMediaAt = Date.now();
     // Checked twice a second, so a silent publisher is dropped well within 1 s of the timeout.
     this.timers.push(setInterval(() => this.checkMedia(), 500));
     this.timers.push(setInterval(() => this.videoPli?.(), this.o.keyframeIntervalMs));
+    void this.publish(choice).catch((err) => {
+      this.o.logger.error("whip publish failed", { err: String(err) });
+      void this.end("publish failed", "dropped");
+    });
     return sdp;
+  }
+
+  /** Once the first keyframe told the picture size, hands the stream to the pipeline. */
+  private async publish(choice: OfferChoice): Promise<void> {
+    const video = choice.video;
+    if (!video) return;
+    const size =
+      this.size ??
+      (await new Promise<VideoSize | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), this.o.mediaTimeoutMs);
+        this.onSize = (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        };
+      }));
+    if (this.ended) return;
+    if (!size) return void this.end("no keyframe with the picture size", "dropped");
+    const source: SourceInfo = {
+      videoCodec: video.name.toLowerCase(),
+      width: size.width,
+      height: size.height,
+      fps: ASSUMED_FPS,
+      audioCodec: choice.audio ? "opus" : null,
+    };
+    const feed: IngestFeed = {
+      input: { kind: "rtp-sdp", sdpPath: this.sdpPath },
+      source,
+      inBytes: () => this.forwarded.bytes,
+      // The manager deleted the stream: end the session (the registry ends the pipeline side).
+      kick: () => void this.end("stream deleted", "clean"),
+    };
+    // Set before awaiting: an end during start-up must tell the pipeline about this feed.
+    this.feed = feed;
+    this.o.logger.info("whip publishing", { width: size.width, height: size.height, codec: video.name });
+    const started = this.o.pipeline.publishStarted(this.o.publicId, feed);
+    // The new ffmpeg has no SPS/PPS yet: ask for keyframes while it starts listening.
+    for (const ms of [300, 1000]) this.timers.push(setTimeout(() => this.videoPli?.(), ms));
+    if (!(await started)) {
+      this.feed = undefined;
+      await this.end("stream already live", "dropped");
+    }
   }
 
   private gathered(timeoutMs: number): Promise<void> {
@@ -144,18 +198,23 @@ export class WhipSession {
   private receive(transceiver: RTCRtpTransceiver): void {
     transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
       const kind = track.kind === "video" ? "video" : "audio";
+      const videoCodec = this.o.choice.video?.name;
       if (kind === "video") {
         this.videoPli = () => {
           if (track.ssrc !== undefined)
             void transceiver.receiver.sendRtcpPLI(track.ssrc).catch(() => undefined);
         };
-        // The first frames may have gone out before ffmpeg was listening: ask for a fresh keyframe.
+        // The first frames went out before anyone listened: a fresh keyframe carries the picture size.
         track.onReceiveRtp.once(() => setTimeout(() => this.videoPli?.(), 200));
       }
       track.onReceiveRtp.subscribe((rtp) => {
         this.lastMediaAt = Date.now();
-        const port = kind === "video" ? this.relay?.ports?.video : this.relay?.ports?.audio;
-        if (port === undefined) return;
+        if (kind === "video" && !this.size && videoCodec) {
+          this.size = videoSizeFromRtp(videoCodec, rtp.payload);
+          if (this.size) this.onSize?.(this.size);
+        }
+        const port = kind === "video" ? this.ports?.video : this.ports?.audio;
+        if (port === undefined || this.ended) return;
         // Padding-only probes are forwarded too: they use media sequence numbers, and a gap would make
         // ffmpeg's jitter buffer hold everything back while it waits for the "lost" packet.
         const packet = rtp.serialize();
@@ -164,8 +223,8 @@ export class WhipSession {
         this.forwarded.bytes += packet.length;
       });
       transceiver.receiver.onRtcp.subscribe((rtcp) => {
-        const port = kind === "video" ? this.relay?.ports?.video : this.relay?.ports?.audio;
-        if (port === undefined || rtcp.type !== RtcpSrPacket.type) return;
+        const port = kind === "video" ? this.ports?.video : this.ports?.audio;
+        if (port === undefined || this.ended || rtcp.type !== RtcpSrPacket.type) return;
         // Sender reports map RTP time to wall-clock time: ffmpeg needs them to keep audio and video in sync.
         this.udp.send(rtcp.serialize(), port + 1, "127.0.0.1");
         this.forwarded.rtcp++;
@@ -174,20 +233,29 @@ export class WhipSession {
   }
 
   private checkMedia(): void {
-    if (Date.now() - this.lastMediaAt > this.o.mediaTimeoutMs) void this.end("no media");
+    if (Date.now() - this.lastMediaAt > this.o.mediaTimeoutMs) void this.end("no media", "dropped");
   }
 
-  /** Ends the session: closes the peer, stops the relay (so the RTMP publisher disconnects). Idempotent. */
-  async end(reason: string): Promise<void> {
+  /**
+   * Ends the session: tells the pipeline (`how`: "clean" for WHIP DELETE or a deleted stream, "dropped"
+   * for a failure), closes the peer and removes the SDP file. Idempotent.
+   */
+  async end(reason: string, how: EndHow = "dropped"): Promise<void> {
     if (this.ended) return;
     this.ended = true;
     for (const t of this.timers) clearInterval(t);
     this.o.logger.info("whip session ended", {
       reason,
+      how,
       seconds: Math.round((Date.now() - this.startedAt) / 1000),
     });
     this.o.onEnd(reason);
-    await Promise.allSettled([this.pc.close(), this.relay?.stop()]);
+    const feed = this.feed;
+    await Promise.allSettled([
+      feed ? this.o.pipeline.publishStopped(this.o.publicId, feed, how) : undefined,
+      this.pc.close(),
+    ]);
     this.udp.close();
+    await rm(this.sdpPath, { force: true });
   }
 }
