@@ -63,6 +63,8 @@ export async function startPlatform(mediaEnv: Record<string, string> = {}): Prom
       PUBLIC_HLS_BASE: `http://127.0.0.1:${ports.mediaHttp}/hls`,
       // Fastest preset: other suites share the 2 cores; the ladder's shape is what is tested here.
       X264_PRESET: "ultrafast",
+      // These suites test the ladder's shape; degradation (tests/e2e/media-capacity*) would cut it under load.
+      MEDIA_DEGRADE: "false",
       ...mediaEnv,
     },
     logger,

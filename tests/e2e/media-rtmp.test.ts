@@ -81,34 +81,34 @@ describe("RTMP → ABR HLS through the real manager", () => {
   let stream: StartedStream;
   let pub: ReturnType<typeof publish>;
 
-  test("a 720p30 publish is listed live with source, 720p, 480p and 360p", async () => {
+  test("a 720p30 publish is listed live with source, 480p, 360p and 160p (no second 720p)", async () => {
     stream = await createStream(p.managerUrl, "e2e ladder");
     expect(stream.rtmp.server).toBe(`rtmp://127.0.0.1:${p.ports.rtmp}/live`);
     pub = publish(`${stream.rtmp.server}/${stream.rtmp.streamKey}`, 40);
 
     await until("manager shows live", 20_000, async () => (await lookup(p.managerUrl, stream.publicId)).live);
     const infs = variantAttributes(await (await hls(`${stream.publicId}/master.m3u8`)).text());
-    expect(infs.map((a) => a.NAME)).toEqual(["source", "720p", "480p", "360p"]);
-    expect(infs.map((a) => a.RESOLUTION)).toEqual(["1280x720", "1280x720", "854x480", "640x360"]);
+    expect(infs.map((a) => a.NAME)).toEqual(["source", "480p", "360p", "160p"]);
+    expect(infs.map((a) => a.RESOLUTION)).toEqual(["1280x720", "854x480", "640x360", "284x160"]);
     for (const a of infs) {
       expect(a["FRAME-RATE"]).toBe("30.000");
       expect(a.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
       expect(Number(a.BANDWIDTH)).toBeGreaterThanOrEqual(Number(a["AVERAGE-BANDWIDTH"]));
       expect(Number(a["AVERAGE-BANDWIDTH"])).toBeGreaterThan(100_000);
     }
-    // Encoded rungs stay near their targets (2500/1000/600 kb/s video + audio).
-    expect(Number(infs[3]?.["AVERAGE-BANDWIDTH"])).toBeLessThan(1_200_000);
+    // Encoded rungs stay near their targets (1000/600/182 kb/s video + audio).
+    expect(Number(infs[2]?.["AVERAGE-BANDWIDTH"])).toBeLessThan(1_200_000);
 
     const managerView = await lookup(p.managerUrl, stream.publicId);
-    expect(managerView.rungs.map((r) => r.name)).toEqual(["source", "720p", "480p", "360p"]);
+    expect(managerView.rungs.map((r) => r.name)).toEqual(["source", "480p", "360p", "160p"]);
   }, 40_000);
 
   test("every variant's segments decode at the stated resolution", async () => {
     const want: Record<string, [number, number]> = {
       source: [1280, 720],
-      "720p": [1280, 720],
       "480p": [854, 480],
       "360p": [640, 360],
+      "160p": [284, 160],
     };
     for (const [rung, [w, h]] of Object.entries(want)) {
       const playlist = await variant(stream.publicId, rung);
@@ -145,7 +145,7 @@ describe("RTMP → ABR HLS through the real manager", () => {
   }, 30_000);
 
   test("LL-HLS: every rung passes strict conformance; blocking reload and the hinted part wait for the part", async () => {
-    const rungs = ["source", "720p", "480p", "360p"];
+    const rungs = ["source", "480p", "360p", "160p"];
     for (const rung of rungs) {
       const res = await hls(`${stream.publicId}/${rung}/index.m3u8`);
       expect(res.headers.get("cache-control")).toBe("public, max-age=1");
@@ -257,7 +257,7 @@ describe("RTMP → ABR HLS through the real manager", () => {
       10_000,
       async () => {
         const texts = await Promise.all(
-          ["source", "720p", "480p", "360p"].map((r) => variant(stream.publicId, r)),
+          ["source", "480p", "360p", "160p"].map((r) => variant(stream.publicId, r)),
         );
         return texts.every((t) => t.trimEnd().endsWith("#EXT-X-ENDLIST"));
       },

@@ -61,6 +61,8 @@ export async function startWebPlatform(env: Record<string, string> = {}): Promis
     PUBLIC_WHIP_BASE: `http://127.0.0.1:${p.media}/whip`,
     // Fastest x264 preset: the machine has 2 shared cores; what is tested is the pages, not quality.
     X264_PRESET: "ultrafast",
+    // The pages are tested, not real-time degradation (tests/e2e/media-capacity*), which would cut rungs under load.
+    MEDIA_DEGRADE: "false",
     COUNTS_POLL_MS: "1000",
     DIRECTORY_CACHE_MS: "0",
     ...env,

@@ -48,8 +48,19 @@ const app = createApp({
       transcoder: null,
     }),
     metrics: () => ({
-      streams: [{ publicId: ID, phase: "live", ingestBps: 3_000_000, speed: 1.01, restarts: 2 }],
+      streams: [
+        {
+          publicId: ID,
+          phase: "live",
+          ingestBps: 3_000_000,
+          speed: 1.01,
+          restarts: 2,
+          degradations: 1,
+          feedDrops: { overflows: 1, droppedTags: 40, droppedBytes: 123456 },
+        },
+      ],
       restartsEnded: 1,
+      budget: { total: 170, used: 27.5, fullLadder: 27.5, maxStreams: 16 },
     }),
     remove: async (publicId) => {
       removed.push(publicId);
@@ -164,6 +175,9 @@ test("status, metrics and health", async () => {
   const metrics = await (await req("/metrics")).text();
   expect(metrics).toContain(`hearth_media_ingest_bitrate_bps{stream="${ID}"} 3000000`);
   expect(metrics).toContain(`hearth_media_ffmpeg_restarts_total{stream="${ID}"} 2`);
+  expect(metrics).toContain(`hearth_media_input_dropped_bytes_total{stream="${ID}"} 123456`);
+  expect(metrics).toContain(`hearth_media_degradations_total{stream="${ID}"} 1`);
+  expect(metrics).toContain(`hearth_media_transcode_budget{kind="used"} 27.5`);
   expect(metrics).toContain("hearth_media_live_streams 1");
   expect((await req("/healthz")).status).toBe(200);
 });
@@ -173,7 +187,7 @@ test("env: defaults, HLS_DIR under DATA_DIR, ladder JSON validated", () => {
   expect(env.HLS_DIR).toBe("/d/hls");
   expect(env.MEDIA_HTTP_PORT).toBe(8083);
   expect(env.RTMP_PORT).toBe(1935);
-  expect(env.HLS_LADDER.rungs.map((r) => r.name)).toEqual(["720p", "480p", "360p"]);
+  expect(env.HLS_LADDER.rungs.map((r) => r.name)).toEqual(["720p", "480p", "360p", "160p"]);
   const custom = parseEnv({
     INTERNAL_TOKEN: TOKEN,
     HLS_LADDER: '{"rungs":[{"name":"540p","height":540,"videoKbps":1800}]}',

@@ -1,9 +1,15 @@
+import { availableParallelism } from "node:os";
 import { LadderConfig } from "@hearth/contracts";
 import { z } from "zod";
+import { defaultBudget } from "./admission.ts";
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
-/** The default ladder: 720p 2500 kb/s, 480p 1000 kb/s, 360p 600 kb/s under the source rung. */
+/**
+ * The default ladder, Twitch-style: under the source rung 720p 2500 kb/s (only for sources taller than 800
+ * lines: a 720p source is itself the 720p rung), 480p 1000 kb/s, 360p 600 kb/s and 160p at about 230 kb/s
+ * (the rung a phone on a weak network can hold).
+ */
 export const DEFAULT_LADDER: LadderConfig = {
   sourceKbps: 6000,
   sourceMaxHeight: 1080,
@@ -11,6 +17,7 @@ export const DEFAULT_LADDER: LadderConfig = {
     { name: "720p", height: 720, videoKbps: 2500, audioKbps: 128 },
     { name: "480p", height: 480, videoKbps: 1000, audioKbps: 128 },
     { name: "360p", height: 360, videoKbps: 600, audioKbps: 96 },
+    { name: "160p", height: 160, videoKbps: 182, audioKbps: 48 },
   ],
 };
 
@@ -78,6 +85,28 @@ export const MediaEnv = z
     MEDIA_NODE_INTERNAL_URL: z.string().url().optional(),
     /** How many live streams this node should be given (the manager places by load/capacity). */
     MEDIA_CAPACITY: z.coerce.number().int().positive().default(8),
+    /**
+     * Bound on the publisher's input waiting for ffmpeg's stdin, per stream (MiB and seconds of media; whichever
+     * is hit first). Past it the backlog is dropped up to the next keyframe (counted in /metrics), so a slow
+     * ffmpeg or a publisher sending faster than real time cannot grow the node's memory.
+     */
+    MEDIA_FEED_MAX_MIB: z.coerce.number().min(0.25).max(256).default(8),
+    MEDIA_FEED_MAX_SECONDS: z.coerce.number().min(0.5).max(60).default(4),
+    /**
+     * Transcode budget in veryfast-equivalent encoded megapixels per second (see admission.ts). Default: 85 %
+     * of 100 Mpx/s per core (170 on 2 cores: six 720p30 full ladders, 27.5 each). 0: source copies only.
+     */
+    MEDIA_TRANSCODE_BUDGET: z.coerce.number().min(0).optional(),
+    /**
+     * Make a stream whose transcoder falls behind real time cheaper (cheapest preset, fewer rungs, source only).
+     * On in production; suites that test the ladder's shape on a shared, overloaded machine turn it off.
+     */
+    MEDIA_DEGRADE: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    /** Hard limit of live streams on this node; publishes beyond it are refused (RTMP dropped, WHIP 503). */
+    MEDIA_MAX_STREAMS: z.coerce.number().int().positive().default(16),
     /** RTMP connections one address may hold open (an OBS publisher needs one per stream). */
     RTMP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(10),
     /** RTMP connections node-wide that are connected but not yet publishing (handshakes in progress). */
@@ -107,6 +136,7 @@ export const MediaEnv = z
     ...e,
     HLS_DIR: e.HLS_DIR ?? `${e.DATA_DIR}/hls`,
     HLS_LADDER: e.HLS_LADDER ?? DEFAULT_LADDER,
+    MEDIA_TRANSCODE_BUDGET: e.MEDIA_TRANSCODE_BUDGET ?? defaultBudget(availableParallelism()),
   }));
 export type MediaEnv = z.infer<typeof MediaEnv>;
 

@@ -10,9 +10,9 @@ test("a publisher back at a lower size keeps every rung and size; the source run
   const rungs = rejoinLadder(session, DEFAULT_LADDER, { ...hd, width: 640, height: 360 });
   expect(rungs.map((r) => [r.name, r.width, r.height, r.video.mode])).toEqual([
     ["source", 640, 360, "copy"],
-    ["720p", 1280, 720, "encode"],
     ["480p", 854, 480, "encode"],
     ["360p", 640, 360, "encode"],
+    ["160p", 284, 160, "encode"],
   ]);
   expect(rungs.every((r) => r.audio !== null)).toBe(true);
 });

@@ -29,8 +29,16 @@ function widthFor(source: SourceInfo, height: number): number {
 }
 
 /**
+ * A configured rung this close to the source rung's height (within 10 %) would be a second copy of the source
+ * at nearly the same size: the player gains nothing and the node pays a full encode (Twitch's ladder does
+ * not have it either: a 720p source is source + 480p + 360p + 160p).
+ */
+export const NEAR_SOURCE = 0.9;
+
+/**
  * Picks the rungs for a source: the source rung first (copied when it is H.264 and at most
- * `sourceMaxHeight`, re-encoded otherwise), then every configured rung not taller than it.
+ * `sourceMaxHeight`, re-encoded otherwise), then every configured rung clearly below it (never at or within
+ * 10 % of the source rung's height: no upscaling and no near-duplicate of the source).
  */
 export function planLadder(ladder: LadderConfig, source: SourceInfo): PlannedRung[] {
   const copy = source.videoCodec === "h264" && source.height <= ladder.sourceMaxHeight;
@@ -54,7 +62,7 @@ export function planLadder(ladder: LadderConfig, source: SourceInfo): PlannedRun
   ];
   const sorted = [...ladder.rungs].sort((a, b) => b.height - a.height);
   for (const r of sorted) {
-    if (r.height > srcHeight) continue; // never upscale
+    if (r.height >= srcHeight * NEAR_SOURCE) continue;
     rungs.push({
       name: r.name,
       width: widthFor(source, r.height),

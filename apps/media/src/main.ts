@@ -62,6 +62,13 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     reporter: o.reporter ?? managerStateReporter(manager, logger),
     nodeId: env.MEDIA_NODE_ID ?? "default",
     retentionSeconds: env.HLS_RETENTION_SECONDS,
+    feedLimits: { maxBytes: env.MEDIA_FEED_MAX_MIB * 1024 * 1024, maxMs: env.MEDIA_FEED_MAX_SECONDS * 1000 },
+    degrade: env.MEDIA_DEGRADE,
+    admission: {
+      budget: env.MEDIA_TRANSCODE_BUDGET,
+      maxStreams: env.MEDIA_MAX_STREAMS,
+      preset: env.X264_PRESET,
+    },
     reconnectGraceSeconds: env.RECONNECT_GRACE_SECONDS,
   });
   const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
@@ -92,6 +99,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     pipeline: registry,
     limits,
     trustedProxies: env.TRUSTED_PROXIES,
+    refusal: () => registry.refusal(),
     logger: logger.child({ part: "whip" }),
     keyframeIntervalMs: env.SEGMENT_SECONDS * 1000,
   });
@@ -131,6 +139,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
           capacity: env.MEDIA_CAPACITY,
         },
         streams: () => registry.heartbeatStreams(),
+        budget: () => registry.budget(),
       })
     : null;
   heartbeat?.start();

@@ -1,10 +1,10 @@
 import type { AppMetrics } from "@hearth/server-kit";
 import { Counter } from "prom-client";
 import type { ConnectionLimits } from "./connection-limits.ts";
-import type { StreamMetrics } from "./stream-registry.ts";
+import type { NodeMetrics } from "./stream-registry.ts";
 
 /** What the media node's per-stream gauges read at scrape time. */
-export type StreamMetricsSource = () => { streams: StreamMetrics[]; restartsEnded: number };
+export type StreamMetricsSource = () => NodeMetrics;
 
 /**
  * Registers the media node's per-stream series on the app's registry. They are read when scraped (a gauge's
@@ -58,9 +58,67 @@ export function registerStreamMetrics(metrics: AppMetrics, read: StreamMetricsSo
       const m = take();
       for (const s of m.streams) this.inc({ stream: s.publicId }, s.restarts);
       this.inc({ stream: "_ended" }, m.restartsEnded);
-      snapshot = null;
     },
   });
+  /** A counter whose per-stream values the pipeline keeps; copied at scrape time. */
+  const streamCounter = (
+    name: string,
+    help: string,
+    value: (s: NodeMetrics["streams"][number]) => number,
+    ended?: (m: NodeMetrics) => number,
+  ) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["stream"],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        const m = take();
+        for (const s of m.streams) this.inc({ stream: s.publicId }, value(s));
+        if (ended) this.inc({ stream: "_ended" }, ended(m));
+      },
+    });
+  streamCounter(
+    "hearth_media_input_dropped_bytes_total",
+    "Publisher input dropped (whole GOPs) because ffmpeg's input queue was full.",
+    (s) => s.feedDrops.droppedBytes,
+  );
+  streamCounter(
+    "hearth_media_input_overflows_total",
+    "Times a stream's ffmpeg input queue overflowed.",
+    (s) => s.feedDrops.overflows,
+  );
+  streamCounter(
+    "hearth_media_degradations_total",
+    "Times a stream was made cheaper to stay real-time (per live stream and for ended sessions, _ended).",
+    (s) => s.degradations,
+    (m) => m.degradationsEnded ?? 0,
+  );
+  new Counter({
+    name: "hearth_media_publish_refused_total",
+    help: "Publishes refused: the node was at its stream limit (or had no budget for a re-encoded source).",
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(take().refusals ?? 0);
+    },
+  });
+  // Registered last: its collect ends the scrape's snapshot.
+  metrics.gauge(
+    "hearth_media_transcode_budget",
+    "Transcode budget in veryfast Mpx/s (see admission.ts): total and in use.",
+    ["kind"],
+    (g) => {
+      g.reset();
+      const b = take().budget;
+      if (b) {
+        g.set({ kind: "total" }, b.total);
+        g.set({ kind: "used" }, b.used);
+      }
+      snapshot = null;
+    },
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type HeartbeatStream, MediaNodeHeartbeat } from "@hearth/contracts";
+import { type HeartbeatStream, MediaNodeHeartbeat, type NodeBudget } from "@hearth/contracts";
 import type { InternalClient, Logger } from "@hearth/server-kit";
 
 export interface NodeHeartbeatOptions {
@@ -6,9 +6,11 @@ export interface NodeHeartbeatOptions {
   logger: Logger;
   intervalMs: number;
   /** Everything the manager needs to place streams here and route viewers to them. */
-  node: Omit<MediaNodeHeartbeat, "load" | "streams">;
+  node: Omit<MediaNodeHeartbeat, "load" | "streams" | "budget">;
   /** The streams this node has now, with their newest reported state. */
   streams(): HeartbeatStream[];
+  /** The node's transcode budget now (capacity for placement). */
+  budget?(): NodeBudget | null;
 }
 
 /** Registers this media node with the manager and keeps heart-beating until stop(). */
@@ -17,7 +19,8 @@ export function nodeHeartbeat(options: NodeHeartbeatOptions) {
   let failing = false;
   const beat = async () => {
     const streams = options.streams();
-    const body = MediaNodeHeartbeat.parse({ ...options.node, load: streams.length, streams });
+    const budget = options.budget?.() ?? undefined;
+    const body = MediaNodeHeartbeat.parse({ ...options.node, load: streams.length, streams, budget });
     try {
       await options.client.call("POST", "/internal/nodes/heartbeat", body, null);
       if (failing) options.logger.info("manager reachable again; heartbeat resumed");

@@ -38,6 +38,16 @@ export function rtmpPublishHandler(deps: RtmpPublishDeps): (pub: RtmpPublisher) 
         pub.close();
         return;
       }
+      const full = deps.pipeline.refusal?.();
+      if (full) {
+        deps.logger.warn("rtmp publish refused: node at capacity", {
+          publicId,
+          remote: pub.remote,
+          reason: full.reason,
+        });
+        pub.close();
+        return;
+      }
       const source = await pub.sourceInfo(deps.headersTimeoutMs ?? 5000);
       if (!source || pub.isClosed()) {
         deps.logger.warn("rtmp publish dropped: no video headers", { publicId, remote: pub.remote });

@@ -36,6 +36,10 @@ function fakeTranscoders() {
       },
       pid: () => (run.stopped ? null : 4242),
       stats: () => ({ pid: 4242, speed: 1, droppedFrames: 0, restarts: 0, startedAt: null }),
+      // What the quality governor and the metrics read: a transcoder at real time with nothing queued.
+      outTimeUs: () => null,
+      backlogMs: () => 0,
+      feedDrops: () => ({ overflows: 0, droppedTags: 0, droppedBytes: 0 }),
     };
     return fake as unknown as Transcoder;
   };
@@ -108,7 +112,7 @@ describe("StreamRegistry: one state machine per stream, continuous packagers acr
     transcoders.produce(11);
     await settle();
     expect(phases()).toEqual(["live#1"]);
-    expect(reports[0]?.rungs.map((r) => r.name)).toEqual(["source", "360p"]);
+    expect(reports[0]?.rungs.map((r) => r.name)).toEqual(["source", "160p"]);
     expect(registry.heartbeatStreams()).toEqual([
       { publicId: "abc123", ...(reports[0] as StreamStateUpdate) },
     ]);

@@ -1,5 +1,14 @@
-import type { HeartbeatStream, MediaStreamStatus, StreamPhase, StreamStateUpdate } from "@hearth/contracts";
+import type {
+  HeartbeatStream,
+  MediaStreamStatus,
+  NodeBudget,
+  StreamPhase,
+  StreamStateUpdate,
+} from "@hearth/contracts";
+import { type AdmissionConfig, admit, ladderCost, type NodeLoad, nodeBudget } from "./admission.ts";
+import type { FeedDrops } from "./bounded-feed.ts";
 import type { IngestFeed } from "./ingest-feed.ts";
+import { planLadder } from "./ladder.ts";
 import { realTimers, type StopKind, type Timers } from "./live-state.ts";
 import { EndedStreamRetention } from "./retention.ts";
 import type { StateReporter } from "./state-reporter.ts";
@@ -15,6 +24,8 @@ export interface Pipeline {
    * grace); false when the stream already has a publisher (a second one is refused).
    */
   publishStarted(publicId: string, feed: IngestFeed): Promise<boolean>;
+  /** Why a new publish would be refused now (the node's stream limit), or null: ingests ask before accepting. */
+  refusal?(): { reason: string; retryAfterSeconds: number } | null;
   /**
    * The publisher of `feed` (or the current one) went away. `how`: "clean" for an unpublish the publisher
    * asked for (RTMP FCUnpublish/deleteStream, WHIP DELETE, stop_stream): the session ends; "dropped" for an
@@ -38,6 +49,8 @@ export interface RegistryConfig
   /** How long a new session may take to produce its first segments before it is reported live anyway. */
   playableTimeoutMs?: number;
   timers?: Timers;
+  /** The node's transcode budget and stream limit; without it every publish gets the full ladder. */
+  admission?: AdmissionConfig;
 }
 
 /** Numbers for /metrics. */
@@ -48,6 +61,20 @@ export interface StreamMetrics {
   ingestBps: number;
   speed: number | null;
   restarts: number;
+  /** Times the stream was made cheaper to stay real-time. */
+  degradations: number;
+  /** Input dropped because ffmpeg could not keep up. */
+  feedDrops: FeedDrops;
+}
+
+/** Node-wide numbers for /metrics. */
+export interface NodeMetrics {
+  streams: StreamMetrics[];
+  restartsEnded: number;
+  degradationsEnded?: number;
+  /** Publishes refused for capacity. */
+  refusals?: number;
+  budget?: NodeBudget | null;
 }
 
 /**
@@ -60,6 +87,8 @@ export class StreamRegistry implements Pipeline {
   /** Each stream's reports, sent one after another so a later transition never overtakes an earlier one. */
   private readonly reports = new Map<string, Promise<void>>();
   private restartsTotal = 0;
+  private degradationsEnded = 0;
+  private refusals = 0;
   private readonly timers: Timers;
 
   constructor(private readonly c: RegistryConfig) {
@@ -75,6 +104,36 @@ export class StreamRegistry implements Pipeline {
     return this.sessions.get(publicId)?.state.hasPublisher() ?? false;
   }
 
+  /** What the live sessions cost now and how many there are. */
+  load(): NodeLoad {
+    let used = 0;
+    let streams = 0;
+    for (const s of this.sessions.values()) {
+      if (s.state.phase === "ended") continue;
+      streams += 1;
+      const step = s.step();
+      used += ladderCost(step.rungs, s.source, step.preset);
+    }
+    return { used, streams };
+  }
+
+  refusal(): { reason: string; retryAfterSeconds: number } | null {
+    const a = this.c.admission;
+    if (!a || this.load().streams < a.maxStreams) return null;
+    return {
+      reason: `this media node is at its limit of ${a.maxStreams} live streams`,
+      retryAfterSeconds: 30,
+    };
+  }
+
+  /** The budget for heartbeats (null without admission). */
+  budget(): NodeBudget | null {
+    const a = this.c.admission;
+    if (!a) return null;
+    const typical = { videoCodec: "h264", width: 1280, height: 720, fps: 30, audioCodec: "aac" };
+    return nodeBudget(a, this.load(), ladderCost(planLadder(this.c.ladder, typical), typical, a.preset));
+  }
+
   async publishStarted(publicId: string, feed: IngestFeed): Promise<boolean> {
     const current = this.sessions.get(publicId);
     // An ended session may still be flushing its last ffmpeg: a new publisher starts a new session.
@@ -83,6 +142,15 @@ export class StreamRegistry implements Pipeline {
       const rejoined = await current.rejoin(feed);
       if (rejoined) this.c.logger.info("stream publisher back within the grace", { publicId });
       return rejoined;
+    }
+    // First come, first served: the budget left decides this stream's ladder (or a refusal).
+    const decision = this.c.admission
+      ? admit(this.c.admission, this.load(), planLadder(this.c.ladder, feed.source), feed.source)
+      : null;
+    if (decision && !decision.admitted) {
+      this.refusals += 1;
+      this.c.logger.warn("publish refused: no capacity", { publicId, reason: decision.reason });
+      return false;
     }
     const session = new StreamSession(
       publicId,
@@ -96,6 +164,12 @@ export class StreamRegistry implements Pipeline {
       },
       (update) => this.report(publicId, update),
       () => this.finished(publicId, session),
+      decision?.admitted
+        ? {
+            step: { level: decision.level, preset: this.c.preset, rungs: decision.rungs },
+            reason: decision.reason,
+          }
+        : undefined,
     );
     this.sessions.set(publicId, session);
     this.retention.cancel(publicId);
@@ -123,15 +197,23 @@ export class StreamRegistry implements Pipeline {
   }
 
   /** Per-stream numbers for /metrics. */
-  metrics(): { streams: StreamMetrics[]; restartsEnded: number } {
+  metrics(): NodeMetrics {
     const streams = [...this.sessions.values()].map((s) => ({
       publicId: s.publicId,
       phase: s.state.phase,
       ingestBps: s.ingestBps(),
       speed: s.transcoderStats()?.speed ?? null,
       restarts: s.restarts(),
+      degradations: s.degradations(),
+      feedDrops: s.feedDrops(),
     }));
-    return { streams, restartsEnded: this.restartsTotal };
+    return {
+      streams,
+      restartsEnded: this.restartsTotal,
+      degradationsEnded: this.degradationsEnded,
+      refusals: this.refusals,
+      budget: this.budget(),
+    };
   }
 
   /** Every stream this node has reported and not ended, with its newest reported state, for heartbeats. */
@@ -177,6 +259,7 @@ export class StreamRegistry implements Pipeline {
     if (this.sessions.get(publicId) !== session) return;
     this.sessions.delete(publicId);
     this.restartsTotal += session.restarts();
+    this.degradationsEnded += session.degradations();
     void this.retention.schedule(publicId);
   }
 }

@@ -1,7 +1,10 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { LadderConfig, MediaStreamStatus, StreamStateUpdate } from "@hearth/contracts";
+import type { LadderConfig, MediaStreamStatus, StreamQuality, StreamStateUpdate } from "@hearth/contracts";
 import type { Logger } from "@hearth/server-kit";
+import type { FeedDrops, FeedLimits } from "./bounded-feed.ts";
+import type { Clock } from "./clock.ts";
+import type { QualityStep } from "./degradation-policy.ts";
 import type { IngestFeed } from "./ingest-feed.ts";
 import { IngestMeter } from "./ingest-meter.ts";
 import { type PlannedRung, planLadder } from "./ladder.ts";
@@ -10,6 +13,7 @@ import { LiveState, type StopKind, type Timers } from "./live-state.ts";
 import { cmafTiming } from "./llhls/cmaf-args.ts";
 import { type LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
 import { firstMediaSequence } from "./llhls/media-sequence.ts";
+import { QualityGovernor } from "./quality-governor.ts";
 import { ThumbnailPoller } from "./thumbnail-poller.ts";
 import { buildTranscodeArgs } from "./transcode-args.ts";
 import { Transcoder, type TranscoderOptions, type TranscoderStats } from "./transcoder.ts";
@@ -38,6 +42,16 @@ export interface StreamSessionConfig {
   timers: Timers;
   /** Starts an ffmpeg for one publisher (the real Transcoder unless a test or the admission code says otherwise). */
   transcoder?: (o: TranscoderOptions) => Transcoder;
+  /** How much input may wait for ffmpeg's stdin. */
+  feedLimits?: FeedLimits;
+  /** Make a session that falls behind real time cheaper (default on). */
+  degrade?: boolean;
+}
+
+/** What admission gave a session: its first quality step, and why it is not the full ladder. */
+export interface AdmittedPlan {
+  step: QualityStep;
+  reason: string | null;
 }
 
 /** Segments before the open one that still list their parts (three target durations of parts). */
@@ -62,7 +76,13 @@ export class StreamSession {
   readonly state: LiveState;
   readonly dir: string;
   /** The session's rungs, planned for its first publisher; later publishers keep them (see rejoinLadder). */
-  readonly rungs: PlannedRung[];
+  rungs: PlannedRung[];
+  private preset: string;
+  private qualityStep: QualityStep;
+  private qualityReason: string | null;
+  private governor: QualityGovernor | null = null;
+  private degradationsBefore = 0;
+  private readonly drops: FeedDrops = { overflows: 0, droppedTags: 0, droppedBytes: 0 };
   private readonly llhls: LlhlsStream;
   private readonly thumbs: ThumbnailPoller;
   private feedIn: IngestFeed | null = null;
@@ -85,9 +105,14 @@ export class StreamSession {
     /** Every transition, in order; the last one is `ended`, after which `onFinished` follows. */
     private readonly onTransition: (update: StreamStateUpdate) => void,
     private readonly onFinished: () => void,
+    plan?: AdmittedPlan,
   ) {
     this.dir = join(c.hlsDir, publicId);
-    this.rungs = planLadder(c.ladder, firstFeed.source);
+    this.source = firstFeed.source;
+    this.rungs = plan?.step.rungs ?? planLadder(c.ladder, firstFeed.source);
+    this.preset = plan?.step.preset ?? c.preset;
+    this.qualityStep = plan?.step ?? { level: "full", preset: this.preset, rungs: this.rungs };
+    this.qualityReason = plan?.reason ?? null;
     const fps = fpsOf(firstFeed);
     const epoch = c.timers.now();
     this.llhls = new LlhlsStream(
@@ -136,6 +161,7 @@ export class StreamSession {
       },
       everyMs: THUMBNAIL_EVERY_MS,
       now: c.timers.now,
+      logger: c.logger.child({ publicId }),
     });
     this.feedIn = firstFeed;
   }
@@ -155,6 +181,9 @@ export class StreamSession {
     const feed = this.feedIn;
     if (feed) this.run(feed, this.rungs);
   }
+
+  /** The source the session's ladder was planned for (its first publisher's). */
+  readonly source: IngestFeed["source"];
 
   /** The current publisher, if any. */
   get feed(): IngestFeed | null {
@@ -185,6 +214,7 @@ export class StreamSession {
     this.meter = null;
     const t = this.transcoder;
     this.transcoder = null;
+    this.stopGovernor(t);
     if (t) {
       this.restartsBefore += t.stats().restarts;
       this.draining = t.stop();
@@ -212,6 +242,7 @@ export class StreamSession {
       const t = this.transcoder;
       this.transcoder = null;
       this.feedIn = null;
+      this.stopGovernor(t);
       if (t) this.restartsBefore += t.stats().restarts;
       await Promise.all([this.draining, t?.stop()]);
       this.llhls.end();
@@ -234,6 +265,82 @@ export class StreamSession {
   transcoderStats(): TranscoderStats | null {
     const s = this.transcoder?.stats();
     return s ? { ...s, restarts: s.restarts + this.restartsBefore } : null;
+  }
+
+  /** The session's quality now (rungs, preset, why, real time). */
+  quality(): StreamQuality {
+    if (this.governor) return this.governor.quality();
+    const encodes = this.qualityStep.rungs.some((r) => r.video.mode === "encode");
+    return {
+      level: this.qualityStep.level,
+      preset: encodes ? this.qualityStep.preset : null,
+      rungs: this.qualityStep.rungs.map((r) => r.name),
+      reason: this.qualityReason,
+      realtime: true,
+    };
+  }
+
+  /** Times this session was made cheaper to stay real-time. */
+  degradations(): number {
+    return this.degradationsBefore + (this.governor?.degradations ?? 0);
+  }
+
+  /** Input dropped because ffmpeg could not keep up (every ffmpeg of the session). */
+  feedDrops(): FeedDrops {
+    const now = this.transcoder?.feedDrops();
+    return {
+      overflows: this.drops.overflows + (now?.overflows ?? 0),
+      droppedTags: this.drops.droppedTags + (now?.droppedTags ?? 0),
+      droppedBytes: this.drops.droppedBytes + (now?.droppedBytes ?? 0),
+    };
+  }
+
+  /** The cost step the session runs at (for the node's budget). */
+  step(): QualityStep {
+    return this.qualityStep;
+  }
+
+  private stopGovernor(t: Transcoder | null): void {
+    if (this.governor) {
+      this.degradationsBefore += this.governor.degradations;
+      this.governor.stop();
+      this.governor = null;
+    }
+    if (t) {
+      const d = t.feedDrops();
+      this.drops.overflows += d.overflows;
+      this.drops.droppedTags += d.droppedTags;
+      this.drops.droppedBytes += d.droppedBytes;
+    }
+  }
+
+  /**
+   * Moves the running session to a cheaper step: the same packagers (a discontinuity, numbering continues);
+   * rungs that go away are served no more and leave the master, so players move off them.
+   */
+  private applyStep(step: QualityStep, feed: IngestFeed): void {
+    const keep = new Set(step.rungs.map((r) => r.name));
+    for (const r of this.rungs) if (!keep.has(r.name)) this.llhls.dropRendition(r.name);
+    this.rungs = step.rungs;
+    this.preset = step.preset;
+    this.qualityStep = step;
+    this.marks = new Map([...this.marks].filter(([n]) => keep.has(n)));
+    this.transcoder?.reload(this.argsFor(feed, this.rungs), {
+      rungNames: this.rungs.map((r) => r.name),
+      packagers: this.llhls.renditions(),
+    });
+    if (this.state.phase === "live") this.state.update(this.llhls.rungs(), this.quality());
+  }
+
+  private argsFor(feed: IngestFeed, rungs: PlannedRung[]): string[] {
+    return buildTranscodeArgs({
+      input: feed.input,
+      rungs,
+      segmentSeconds: this.c.segmentSeconds,
+      partSeconds: this.c.partSeconds,
+      frameRate: fpsOf(feed),
+      preset: this.preset,
+    });
   }
 
   /** Restarts of every ffmpeg this session has run. */
@@ -272,22 +379,37 @@ export class StreamSession {
     this.attachedAt = this.c.timers.now();
     const options: TranscoderOptions = {
       ffmpegPath: this.c.ffmpegPath,
-      args: buildTranscodeArgs({
-        input: feed.input,
-        rungs,
-        segmentSeconds: this.c.segmentSeconds,
-        partSeconds: this.c.partSeconds,
-        frameRate: fpsOf(feed),
-        preset: this.c.preset,
-      }),
+      args: this.argsFor(feed, rungs),
       ...(feed.feed ? { feed: feed.feed } : {}),
+      ...(this.c.feedLimits ? { feedLimits: this.c.feedLimits } : {}),
       cmaf: { rungNames: rungs.map((r) => r.name), packagers: this.llhls.renditions() },
       logger: this.c.logger.child({ publicId: this.publicId }),
       // The input cannot be transcoded: waiting for this publisher to come back would not help; end now.
       onGiveUp: () => void this.end(),
     };
-    this.transcoder = this.c.transcoder ? this.c.transcoder(options) : new Transcoder(options);
-    this.transcoder.start();
+    const transcoder = this.c.transcoder ? this.c.transcoder(options) : new Transcoder(options);
+    this.transcoder = transcoder;
+    transcoder.start();
+    if (this.c.degrade !== false) {
+      this.governor = new QualityGovernor({
+        initial: { ...this.qualityStep, rungs },
+        initialReason: this.qualityReason,
+        source: feed.source,
+        transcoder: {
+          outTimeUs: () => transcoder.outTimeUs(),
+          backlogMs: () => transcoder.backlogMs(),
+          feedDrops: () => transcoder.feedDrops(),
+        },
+        apply: (step) => this.applyStep(step, feed),
+        onChange: (q) => {
+          this.qualityReason = q.reason;
+          if (this.state.phase === "live") this.state.update(this.llhls.rungs(), q);
+        },
+        logger: this.c.logger.child({ publicId: this.publicId }),
+        clock: clockOf(this.c.timers),
+      });
+      this.governor.start();
+    }
     this.c.logger.info("stream publishing", {
       publicId: this.publicId,
       rungs: rungs.map((r) => `${r.name}:${r.video.mode}`),
@@ -298,7 +420,8 @@ export class StreamSession {
     const phase = this.state.phase;
     if ((phase !== "starting" && phase !== "reconnecting") || !this.state.hasPublisher()) return;
     const timedOut = this.c.timers.now() - this.attachedAt >= this.c.playableTimeoutMs;
-    if (this.llhls.playableSince(this.marks) || timedOut) this.state.playable(this.llhls.rungs());
+    if (this.llhls.playableSince(this.marks) || timedOut)
+      this.state.playable(this.llhls.rungs(), this.quality());
   }
 
   private tick(): void {
@@ -306,6 +429,15 @@ export class StreamSession {
     this.checkPlayable();
     if (this.feedIn) this.thumbs.poll();
   }
+}
+
+/** The session's timers as the governor's clock. */
+function clockOf(timers: Timers): Clock {
+  return {
+    now: () => timers.now(),
+    setTimeout: (fn, ms) => ({ id: timers.after(ms, fn) }),
+    clearTimeout: (t) => (t.id as () => void)(),
+  };
 }
 
 function fpsOf(feed: IngestFeed): number {

@@ -1,5 +1,5 @@
-import type { Subprocess } from "bun";
-import { grabThumbnail } from "./thumbnail.ts";
+import type { Logger } from "@hearth/server-kit";
+import { grabThumbnail, type ThumbnailGrab } from "./thumbnail.ts";
 
 export interface ThumbnailPollerOptions {
   ffmpegPath: string;
@@ -11,11 +11,12 @@ export interface ThumbnailPollerOptions {
   width(): number;
   everyMs: number;
   now?: () => number;
+  logger: Logger;
 }
 
 /** Keeps a stream's thumb.jpg fresh: one short-lived ffmpeg grab at most every `everyMs`, one at a time. */
 export class ThumbnailPoller {
-  private grab: { proc: Subprocess; at: number } | null = null;
+  private grab: { proc: ThumbnailGrab["proc"]; at: number } | null = null;
   private stopped = false;
   private readonly now: () => number;
 
@@ -30,7 +31,7 @@ export class ThumbnailPoller {
     if (this.grab && (this.grab.proc.exitCode === null || now - this.grab.at < this.o.everyMs)) return;
     const latest = this.o.latest();
     if (!latest) return;
-    const g = grabThumbnail(this.o.ffmpegPath, latest, this.o.dir, this.o.width());
+    const g = grabThumbnail(this.o.ffmpegPath, latest, this.o.dir, this.o.width(), this.o.logger);
     this.grab = { proc: g.proc, at: now };
     void g.done.catch(() => {});
   }
@@ -38,6 +39,6 @@ export class ThumbnailPoller {
   /** No more grabs; a running one is killed. */
   stop(): void {
     this.stopped = true;
-    this.grab?.proc.kill("SIGKILL");
+    this.grab?.proc.kill();
   }
 }

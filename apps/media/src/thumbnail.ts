@@ -1,5 +1,6 @@
 import { rename } from "node:fs/promises";
-import type { Subprocess } from "bun";
+import type { Logger } from "@hearth/server-kit";
+import { runOnce } from "./ffmpeg-supervisor.ts";
 
 /**
  * The preview image: one frame of the newest segment, scaled to at most 640 px wide. A separate,
@@ -22,28 +23,46 @@ export function thumbnailArgs(out: string, width: number): string[] {
   ].flat();
 }
 
+/** A running grab: killed on stop; `exitCode` stays null while it runs. */
+export interface ThumbnailGrab {
+  proc: { kill(signal?: NodeJS.Signals): void; readonly exitCode: number | null };
+  done: Promise<boolean>;
+}
+
 /**
- * Grabs a thumbnail of `segment` (fMP4 init + one media segment) into `<dir>/thumb.jpg` atomically; the
- * returned process can be killed on stop.
+ * Grabs a thumbnail of `segment` (fMP4 init + one media segment) into `<dir>/thumb.jpg` atomically, as a
+ * one-shot ffmpeg under the node's process supervisor (killed after 5 s); the grab can be killed on stop.
  */
 export function grabThumbnail(
   ffmpegPath: string,
   segment: Uint8Array,
   dir: string,
   width: number,
-): { proc: Subprocess; done: Promise<boolean> } {
+  logger: Logger,
+): ThumbnailGrab {
   const tmp = `${dir}/thumb.tmp.jpg`;
-  const proc = Bun.spawn([ffmpegPath, ...thumbnailArgs(tmp, width)], {
+  let exitCode: number | null = null;
+  const run = runOnce({
+    ffmpegPath,
+    args: thumbnailArgs(tmp, width),
     stdin: new Blob([segment as Uint8Array<ArrayBuffer>]),
-    stdout: "ignore",
-    stderr: "ignore",
+    deadlineMs: 5000,
+    logger,
   });
-  const killer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-  const done = proc.exited.then(async (code) => {
-    clearTimeout(killer);
+  const done = run.done.then(async (code) => {
+    // A grab that was killed or failed counts as ended too: the next one may start.
+    exitCode = code ?? -1;
     if (code !== 0) return false;
     await rename(tmp, `${dir}/thumb.jpg`);
     return true;
   });
-  return { proc, done };
+  return {
+    proc: {
+      kill: () => run.kill(),
+      get exitCode() {
+        return exitCode;
+      },
+    },
+    done,
+  };
 }

@@ -9,7 +9,7 @@ const SRC_720: SourceInfo = { videoCodec: "h264", width: 1280, height: 720, fps:
 const base = { segmentSeconds: 1, partSeconds: 0.2, frameRate: 30, preset: "veryfast" };
 
 describe("buildTranscodeArgs", () => {
-  test("golden: 720p H.264/AAC over the FLV pipe, default ladder: one CMAF output per rung on pipes 3..6", () => {
+  test("golden: 720p H.264/AAC over the FLV pipe, default ladder (source, 480p, 360p, 160p) on pipes 3..6", () => {
     const args = buildTranscodeArgs({
       ...base,
       input: { kind: "flv-pipe" },
@@ -36,12 +36,12 @@ describe("buildTranscodeArgs", () => {
       ...["-hide_banner", "-loglevel", "warning", "-nostats", "-progress", "pipe:1", "-stats_period", "1"],
       ...["-analyzeduration", "200000", "-f", "flv", "-i", "pipe:0"],
       "-filter_complex",
-      "[0:v]split=3[s1][s2][s3];[s1]scale=1280:720[v1];[s2]scale=854:480[v2];[s3]scale=640:360[v3]",
+      "[0:v]split=3[s1][s2][s3];[s1]scale=854:480[v1];[s2]scale=640:360[v2];[s3]scale=284:160[v3]",
       // The source rung: the publisher's H.264 and AAC pass through.
       ...["-map", "0:v:0", "-c:v", "copy", "-map", "0:a:0", "-c:a", "copy", ...cmaf(3)],
-      ...encode(1, 2500, 128, 4),
-      ...encode(2, 1000, 128, 5),
-      ...encode(3, 600, 96, 6),
+      ...encode(1, 1000, 128, 4),
+      ...encode(2, 600, 96, 5),
+      ...encode(3, 182, 48, 6),
     ]);
     // ffmpeg's HLS muxer is never used: Hearth's packager writes every playlist.
     expect(args.join(" ")).not.toMatch(/-f hls|-hls_|-var_stream_map|\.m3u8/);
@@ -107,7 +107,7 @@ describe("buildTranscodeArgs", () => {
     const args = buildTranscodeArgs({ ...base, frameRate: 60, input: { kind: "flv-pipe" }, rungs });
     const graph = args[args.indexOf("-filter_complex") + 1];
     expect(graph).toBe(
-      "[0:v]split=4[s0][s1][s2][s3];[s0]scale=1920:1080[v0];[s1]scale=1280:720[v1];[s2]scale=854:480[v2];[s3]scale=640:360[v3]",
+      "[0:v]split=5[s0][s1][s2][s3][s4];[s0]scale=1920:1080[v0];[s1]scale=1280:720[v1];[s2]scale=854:480[v2];[s3]scale=640:360[v3];[s4]scale=284:160[v4]",
     );
     expect(args).toContain("6000k");
     expect(args.join(" ")).not.toContain("copy");
@@ -115,12 +115,12 @@ describe("buildTranscodeArgs", () => {
 });
 
 describe("planLadder", () => {
-  test("never upscales: a 480p source gets source, 480p and 360p", () => {
+  test("never upscales nor repeats the source: a 480p source gets source, 360p and 160p", () => {
     const rungs = planLadder(DEFAULT_LADDER, { ...SRC_720, width: 854, height: 480 });
     expect(rungs.map((r) => `${r.name} ${r.width}x${r.height} ${r.video.mode}`)).toEqual([
       "source 854x480 copy",
-      "480p 854x480 encode",
       "360p 640x360 encode",
+      "160p 284x160 encode",
     ]);
   });
 

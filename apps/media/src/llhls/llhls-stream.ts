@@ -62,7 +62,7 @@ export class LlhlsStream {
 
   /** Every rung as the master lists it, from the packagers' current input (planned figures until its init). */
   variantEntries(): VariantEntry[] {
-    return this.variants.map((v) => {
+    return this.live().map((v) => {
       const p = this.packagers.get(v.name) as RenditionPackager;
       const tracks = p.inits.get(p.currentInitSeq)?.info.tracks ?? [];
       const video = tracks.find((t) => t.handler === "vide");
@@ -115,7 +115,20 @@ export class LlhlsStream {
 
   /** Every packager (the transcoder writes into them in rung order). */
   renditions(): RenditionPackager[] {
-    return this.variants.map((v) => this.packagers.get(v.name) as RenditionPackager);
+    return this.live().map((v) => this.packagers.get(v.name) as RenditionPackager);
+  }
+
+  /**
+   * A rung goes away (the stream was made cheaper): it is served no more and leaves the master, so a player on
+   * it gets 404 and moves to another rung. Not ended: an ENDLIST would make the player play it out and stop.
+   */
+  dropRendition(name: string): void {
+    this.packagers.delete(name);
+  }
+
+  /** The variants still served (in rung order). */
+  private live(): LlhlsVariant[] {
+    return this.variants.filter((v) => this.packagers.has(v.name));
   }
 
   /** The stream is over: every playlist ends and waiting requests are answered. */

@@ -32,6 +32,8 @@ export interface WhipDeps {
   limits?: Pick<ConnectionLimits, "admitWhipSetup">;
   /** Proxies whose X-Forwarded-For names the client (for the per-address cap). */
   trustedProxies?: string[];
+  /** Why this node refuses a new publish now (its stream limit), or null. */
+  refusal?(): { reason: string; retryAfterSeconds: number } | null;
   logger: Logger;
   /** Where the routes are mounted (Location is built from it); default "/whip". */
   basePath?: string;
@@ -116,6 +118,9 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
   function refuseIfLive(publicId: string): void {
     if (byStream.has(publicId) || deps.isLive(publicId))
       throw new HttpError(409, "conflict", "this stream is already live; end the other broadcast first");
+    const full = deps.refusal?.();
+    if (full)
+      throw new HttpError(503, "at_capacity", full.reason, { "Retry-After": String(full.retryAfterSeconds) });
   }
 
   const routes = new Hono();
