@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "@hearth/db";
-import { type AppStartOptions, createLogger, type RunningApp } from "@hearth/server-kit";
+import { type AppStartOptions, crashHandlers, createLogger, type RunningApp } from "@hearth/server-kit";
 import { z } from "zod";
 
 const ROOT = join(import.meta.dir, "..");
@@ -64,17 +64,30 @@ const stops: Array<() => Promise<void>> = [];
 const urls: Array<[string, string]> = [];
 let stopping = false;
 
-async function stopAll(signal: string): Promise<void> {
+async function stopAll(signal: string, code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info("stopping Hearth", { signal });
   // Reverse order: the web tier goes first, the manager and the database last.
   for (const stop of stops.reverse())
     await stop().catch((err) => logger.error("stop failed", { err: String(err) }));
-  process.exit(0);
+  process.exit(code);
 }
 process.on("SIGINT", () => void stopAll("SIGINT"));
 process.on("SIGTERM", () => void stopAll("SIGTERM"));
+// Embedded mode runs every app in this process, the media node among them: a stray rejection is logged and
+// everything keeps serving; an uncaught exception stops everything (exit 1). With DATABASE_URL each app's
+// own process applies its own policy (runStandalone) and this launcher stops the platform if one exits.
+const crash = crashHandlers({
+  logger,
+  phase: () => (stopping ? "stopping" : "running"),
+  crash: { unhandledRejection: "keep-serving" },
+  exit: (reason, code) => void stopAll(reason, code),
+});
+process.on("unhandledRejection", (reason) => crash.unhandledRejection(reason));
+process.on("uncaughtException", (err) => crash.uncaughtException(err));
+
+const local = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
 
 if (!env.DATABASE_URL) {
   const db = await openDatabase({ dataDir: join(env.DATA_DIR, "pglite") });
@@ -87,6 +100,7 @@ if (!env.DATABASE_URL) {
     const app = await mod.start({ env: childEnv, logger: logger.child({ svc: name }), db });
     stops.push(() => app.stop());
     for (const [what, url] of Object.entries(app.urls)) urls.push([`${name} ${what}`, url]);
+    await waitUntil(`${name} to answer`, local(PORTS[name], "/healthz"));
   }
 } else {
   for (const name of present) {
@@ -103,12 +117,12 @@ if (!env.DATABASE_URL) {
     void child.exited.then((code) => {
       if (!stopping) {
         logger.error(`${name} exited; stopping the platform`, { code });
-        void stopAll("child-exit");
+        void stopAll("child-exit", 1);
       }
     });
+    // One at a time, in dependency order: the next app calls this one as soon as it starts.
+    await waitUntil(`${name} to answer`, local(PORTS[name], "/healthz"));
   }
-  // Each app is its own process here: wait until each answers, then list what a person opens.
-  for (const name of present) await waitHealthy(name, `http://127.0.0.1:${PORTS[name]}/healthz`);
   const publicUrls: Record<(typeof APPS)[number], Array<[string, string]>> = {
     manager: [["manager API", childEnv.MANAGER_URL ?? ""]],
     chat: [["chat WebSocket", `${childEnv.PUBLIC_CHAT_BASE}/rooms/<publicId>`]],
@@ -120,22 +134,27 @@ if (!env.DATABASE_URL) {
   };
   for (const name of present) urls.push(...publicUrls[name]);
 }
+// Every app listens; "ready" also means a stream can be created now: the manager's /readyz answers 200 only
+// once it reaches its database, a healthy media node and chat.
+if (present.includes("manager")) await waitUntil("the manager to be ready", local(PORTS.manager, "/readyz"));
 
-/** Polls an app's /healthz until it answers (or gives up after a minute, stopping everything). */
-async function waitHealthy(name: string, url: string): Promise<void> {
-  for (let i = 0; i < 600 && !stopping; i++) {
-    if (
-      await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
+/** Polls `url` until it answers 200; after a minute, stops everything and exits non-zero. */
+async function waitUntil(what: string, url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = "no answer";
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `${res.status} ${(await res.text()).slice(0, 300)}`;
+    } catch (err) {
+      last = String(err);
+    }
     await Bun.sleep(100);
   }
   if (!stopping) {
-    logger.error(`${name} did not become healthy`, { url });
-    await stopAll("unhealthy");
+    logger.error(`gave up waiting for ${what}`, { url, last });
+    await stopAll("not-ready", 1);
   }
 }
 
@@ -144,4 +163,5 @@ const lines = urls.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
 process.stdout.write(
   `\nHearth is running (${env.DATABASE_URL ? "Postgres" : `embedded PGlite in ${env.DATA_DIR}`}).\n${lines.join("\n")}\nCtrl-C stops everything.\n\n`,
 );
+// Printed last, once every app answers and the manager is ready: scripts wait for this line.
 process.stdout.write("hearth: ready\n");

@@ -14,11 +14,11 @@ import {
   managerStreamExists,
   type WhipIngest,
 } from "../../apps/media/src/whip/index.ts";
-import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
-import { serveWhip } from "../../bench/whip/serve-whip.ts";
 import { createStream, lookup, type Platform, startPlatform, TOKEN, until } from "./media-harness.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
+import { ChromiumPublisher } from "./support/chromium-publisher.ts";
 import { variantAttributes } from "./support/master-playlist.ts";
+import { serveWhip } from "./support/serve-whip.ts";
 
 describe("WHIP → media node → HLS ladder, through the real manager", () => {
   let p: Platform;

@@ -9,9 +9,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunSpawnFfmpeg, createWhipIngest, type WhipIngest } from "../../apps/media/src/whip/index.ts";
-import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
-import { serveWhip } from "../../bench/whip/serve-whip.ts";
 import { createLogger } from "../../packages/server-kit/src/index.ts";
+import { ChromiumPublisher } from "./support/chromium-publisher.ts";
+import { serveWhip } from "./support/serve-whip.ts";
 
 const PUBLIC_ID = "whipE2eStream1";
 const KEY = `sk_${crypto.randomUUID().replaceAll("-", "")}`;

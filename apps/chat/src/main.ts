@@ -92,4 +92,10 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   };
 }
 
-if (import.meta.main) await runStandalone(start, { env: process.env, logger: createLogger({ svc: "chat" }) });
+// An unexpected rejection is logged and chat keeps serving: a restart would drop every open room socket.
+if (import.meta.main)
+  await runStandalone(
+    start,
+    { env: process.env, logger: createLogger({ svc: "chat" }) },
+    { unhandledRejection: "keep-serving" },
+  );

@@ -138,4 +138,9 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
 }
 
 if (import.meta.main)
-  await runStandalone(start, { env: process.env, logger: createLogger({ svc: "media" }) });
+  // An unexpected rejection is logged and the node keeps serving: a restart would end every live stream on it.
+  await runStandalone(
+    start,
+    { env: process.env, logger: createLogger({ svc: "media" }) },
+    { unhandledRejection: "keep-serving" },
+  );

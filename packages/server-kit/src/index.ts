@@ -1,4 +1,12 @@
-export { type AppStartOptions, type RunningApp, runStandalone } from "./app-process.ts";
+export {
+  type AppStartOptions,
+  type CrashOptions,
+  crashHandlers,
+  describeError,
+  type RejectionPolicy,
+  type RunningApp,
+  runStandalone,
+} from "./app-process.ts";
 export { errorHandler, errorResponse, notFoundHandler } from "./error-handler.ts";
 export { HttpError } from "./http-error.ts";
 export { bearerToken, internalAuth, safeEqual } from "./internal-auth.ts";

@@ -5,20 +5,3 @@ export function freePort(): number {
   probe.stop(true);
   return port;
 }
-
-/** Polls `url` until it answers `status` (default 200) or the deadline passes. */
-export async function waitFor(url: string, timeoutMs = 30_000, status = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (res.status === status) return;
-      last = `status ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await Bun.sleep(150);
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms (${last})`);
-}
