@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # The one command that runs every check: lint + format, type-check, unit, integration and e2e tests.
+# Ends with the whole run's time (pass or fail), which is to stay under 10 minutes on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SECONDS=0
+report_time() {
+  local rc=$?
+  printf '== suite %s in %dm%02ds (%d s)\n' "$([ "$rc" = 0 ] && echo passed || echo "FAILED (exit $rc)")" \
+    $((SECONDS / 60)) $((SECONDS % 60)) "$SECONDS"
+}
+trap report_time EXIT
 bash scripts/setup.sh --test
 echo "== biome" && bunx biome ci .
 echo "== tsc" && bunx tsc --noEmit -p tsconfig.json

@@ -101,7 +101,9 @@ export class Transcoder {
     if (this.o.feed) {
       this.unsubscribe = this.o.feed((chunk) => {
         try {
-          proc.stdin.write(chunk);
+          // A buffered write settles later: once ffmpeg is gone it rejects (EPIPE), and nobody else awaits it.
+          const pending = proc.stdin.write(chunk);
+          if (pending instanceof Promise) pending.catch(() => {});
         } catch {
           // ffmpeg is gone; the exit handler restarts it.
         }
