@@ -12,8 +12,14 @@ import { type AppStartOptions, crashHandlers, createLogger, type RunningApp } fr
 import { z } from "zod";
 
 const ROOT = join(import.meta.dir, "..");
-// Start order matters: the manager first (others call it), the web tier last (it calls all of them).
-const APPS = ["manager", "chat", "media", "web"] as const;
+// Start order matters. Chat and media first: they call the manager only when asked (a key check) or retry
+// (heartbeats), so they may start before it. Then the manager: once it answers, every app a stream needs
+// listens, so a script that waits for the manager (/readyz) can create a stream at once. The web tier last:
+// it calls all of them.
+const APPS = ["chat", "media", "manager", "web"] as const;
+// Stop order: the web tier first, then media (its last "offline" reports still reach the manager), the manager
+// last; the database after all of them.
+const STOP_ORDER = ["web", "media", "chat", "manager"] as const;
 
 const LauncherEnv = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -60,7 +66,7 @@ const PORTS = {
 } as const;
 const present = APPS.filter((a) => existsSync(join(ROOT, "apps", a, "src", "main.ts")));
 
-const stops: Array<() => Promise<void>> = [];
+const stops = new Map<(typeof APPS)[number] | "db", () => Promise<void>>();
 const urls: Array<[string, string]> = [];
 let stopping = false;
 
@@ -68,9 +74,10 @@ async function stopAll(signal: string, code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info("stopping Hearth", { signal });
-  // Reverse order: the web tier goes first, the manager and the database last.
-  for (const stop of stops.reverse())
-    await stop().catch((err) => logger.error("stop failed", { err: String(err) }));
+  for (const name of [...STOP_ORDER, "db" as const]) {
+    const stop = stops.get(name);
+    if (stop) await stop().catch((err) => logger.error("stop failed", { name, err: String(err) }));
+  }
   process.exit(code);
 }
 process.on("SIGINT", () => void stopAll("SIGINT"));
@@ -92,13 +99,13 @@ const local = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
 if (!env.DATABASE_URL) {
   const db = await openDatabase({ dataDir: join(env.DATA_DIR, "pglite") });
   await db.migrate();
-  stops.push(() => db.close());
+  stops.set("db", () => db.close());
   for (const name of present) {
     const mod = (await import(join(ROOT, "apps", name, "src", "main.ts"))) as {
       start(o: AppStartOptions): Promise<RunningApp>;
     };
     const app = await mod.start({ env: childEnv, logger: logger.child({ svc: name }), db });
-    stops.push(() => app.stop());
+    stops.set(name, () => app.stop());
     for (const [what, url] of Object.entries(app.urls)) urls.push([`${name} ${what}`, url]);
     await waitUntil(`${name} to answer`, local(PORTS[name], "/healthz"));
   }
@@ -108,7 +115,7 @@ if (!env.DATABASE_URL) {
       env: childEnv,
       stdio: ["ignore", "inherit", "inherit"],
     });
-    stops.push(async () => {
+    stops.set(name, async () => {
       child.kill("SIGTERM");
       const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
       await child.exited;

@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { freePort } from "./support/ports.ts";
 import { cmdline, descendantRefs, survivors } from "./support/processes.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
-import { msSince, until } from "./support/until.ts";
+import { answers, msSince, until } from "./support/until.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const dataDir = mkdtempSync(join(tmpdir(), "hearth-start-"));
@@ -61,6 +61,23 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
     };
     void collect(proc.stdout);
     void collect(proc.stderr);
+    // A deploy script's way to wait: poll the manager's /readyz from the moment of launch, and create a stream
+    // the moment it first answers 200 (the manager must not be "ready" before the media node listens).
+    const firstCreate = until(
+      "the manager's /readyz",
+      90_000,
+      () => answers(`http://127.0.0.1:${ports.MANAGER_PORT}/readyz`)(),
+      50,
+    ).then(async () => {
+      const res = await fetch(
+        `http://127.0.0.1:${ports.MANAGER_PORT}/start_stream?name=right%20after%20readyz`,
+        {
+          method: "POST",
+        },
+      );
+      return `${res.status} ${await res.text()}`;
+    });
+    firstCreate.catch(() => {});
     try {
       const t0 = performance.now();
       await until(
@@ -80,6 +97,7 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
         { method: "POST" },
       );
       expect(res.status, await res.clone().text()).toBe(201);
+      expect(await firstCreate).toStartWith("201 ");
       const stream = StartedStream.parse(await res.json());
       expect((await fetch(`http://127.0.0.1:${ports.MANAGER_PORT}/readyz`)).status).toBe(200);
       const page = await fetch(`http://127.0.0.1:${ports.WEB_PORT}/`);
