@@ -5,7 +5,7 @@
  * share nothing but Postgres, Redis and HTTP. SIGINT/SIGTERM stop everything that was started, ffmpeg included.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "@hearth/db";
 import { type AppStartOptions, crashHandlers, createLogger, type RunningApp } from "@hearth/server-kit";
@@ -117,7 +117,13 @@ if (!env.DATABASE_URL) {
     });
     stops.set(name, async () => {
       child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      // An app that has not stopped in 15 s is killed with what it spawned (its ffmpegs): once it is gone they
+      // would be orphans that nobody stops.
+      const killer = setTimeout(() => {
+        logger.error(`${name} did not stop within 15 s; killing it and its children`, { pid: child.pid });
+        for (const pid of descendantsOf(child.pid)) killQuietly(pid);
+        child.kill("SIGKILL");
+      }, 15_000);
       await child.exited;
       clearTimeout(killer);
     });
@@ -144,6 +150,42 @@ if (!env.DATABASE_URL) {
 // Every app listens; "ready" also means a stream can be created now: the manager's /readyz answers 200 only
 // once it reaches its database, a healthy media node and chat.
 if (present.includes("manager")) await waitUntil("the manager to be ready", local(PORTS.manager, "/readyz"));
+
+/** Every process below `root`, from /proc (Linux); none elsewhere. */
+function descendantsOf(root: number): number[] {
+  const parent = new Map<number, number>();
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        // The fields after the command name's last ")" are fixed: state, then the parent's pid.
+        parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      } catch {
+        // It ended while we looked.
+      }
+    }
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  const frontier = [root];
+  for (let p = frontier.pop(); p !== undefined; p = frontier.pop())
+    for (const [child, of] of parent)
+      if (of === p) {
+        out.push(child);
+        frontier.push(child);
+      }
+  return out;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
 
 /** Polls `url` until it answers 200; after a minute, stops everything and exits non-zero. */
 async function waitUntil(what: string, url: string): Promise<void> {
