@@ -40,10 +40,8 @@ export function createApp(deps: ChatAppDeps): Hono {
     c.json({ ok: true, bus: hub.bus.kind, busConnected: hub.bus.connected(), rooms: hub.rooms.size }),
   );
 
-  app.get("/metrics", (c) => {
-    c.header("content-type", "text/plain; version=0.0.4");
-    return c.body(deps.metrics.render({ rooms: hub.rooms.size, busConnected: hub.bus.connected() }));
-  });
+  deps.metrics.observeHub({ rooms: () => hub.rooms.size, busConnected: () => hub.bus.connected() });
+  app.get("/metrics", () => deps.metrics.render());
 
   app.get("/rooms/:publicId", async (c) => {
     const publicId = publicIdOr400(c.req.param("publicId"));

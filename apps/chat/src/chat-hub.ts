@@ -301,16 +301,20 @@ export class ChatHub {
       );
       return;
     }
+    const start = performance.now();
     this.publisher?.publish(room.topic, data);
+    this.o.metrics.fanoutSeconds.observe((performance.now() - start) / 1000);
   }
 
   private flush(room: Room): void {
     if (room.flushTimer) clearTimeout(room.flushTimer);
     room.flushTimer = undefined;
-    room.lastFlushAt = performance.now();
+    const start = performance.now();
+    room.lastFlushAt = start;
     const out = room.outbox;
     room.outbox = [];
     for (const data of out) this.publisher?.publish(room.topic, data);
+    this.o.metrics.fanoutSeconds.observe((performance.now() - start) / 1000);
   }
 
   private async acquire(publicId: string): Promise<Room | undefined> {

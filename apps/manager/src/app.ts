@@ -1,9 +1,11 @@
 import { PublicId, type StartedStream, StartStreamBody } from "@hearth/contracts";
 import {
+  AppMetrics,
   allowOnly,
   bearerToken,
   errorHandler,
   HttpError,
+  httpMetrics,
   type Logger,
   notFoundHandler,
   requestId,
@@ -34,6 +36,8 @@ export interface ManagerDeps {
   publicWebUrl: string;
   /** How long a directory page may be served from memory. */
   directoryCacheMs: number;
+  /** The manager's Prometheus registry; a fresh one when absent. */
+  metrics?: AppMetrics;
 }
 
 const Limit = z.coerce.number().int().min(1).max(100).default(50);
@@ -55,13 +59,16 @@ export function createApp(deps: ManagerDeps): Hono {
   const pages = pageCache(deps.directoryCacheMs);
   const invalidate = () => pages.clear();
 
+  const metrics = deps.metrics ?? new AppMetrics("manager");
   app.use(requestId());
+  app.use(httpMetrics(metrics));
   app.onError(errorHandler(logger));
   app.notFound(notFoundHandler);
   // The public API is called from browsers on other origins (the web tier, any player).
   app.use("*", cors({ origin: "*", allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
 
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/metrics", () => metrics.render());
   app.get("/readyz", async (c) => {
     try {
       await store.ping();

@@ -1,5 +1,6 @@
 import { MediaCreateStream, type MediaStreamAddresses, PublicId } from "@hearth/contracts";
 import {
+  AppMetrics,
   errorHandler,
   HttpError,
   internalAuth,
@@ -9,7 +10,7 @@ import {
 } from "@hearth/server-kit";
 import { Hono } from "hono";
 import { type LlhlsLookup, llhlsRoutes } from "./llhls/llhls-routes.ts";
-import { renderMetrics } from "./metrics.ts";
+import { registerStreamMetrics } from "./metrics.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
 import { thumbnailOrigin } from "./thumbnail-origin.ts";
 
@@ -26,6 +27,8 @@ export interface MediaAppDeps {
   publicWhipBase: string;
   /** The WHIP ingest's routes, mounted at /whip when present. */
   whip?: Hono;
+  /** The node's Prometheus registry (main.ts shares it with the pipeline); a fresh one when absent. */
+  metrics?: AppMetrics;
 }
 
 function publicIdParam(raw: string | undefined): string {
@@ -42,9 +45,9 @@ export function createApp(deps: MediaAppDeps): Hono {
   app.notFound(notFoundHandler);
 
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.get("/metrics", (c) =>
-    c.body(renderMetrics(deps.registry.metrics()), 200, { "Content-Type": "text/plain; version=0.0.4" }),
-  );
+  const metrics = deps.metrics ?? new AppMetrics("media");
+  registerStreamMetrics(metrics, () => deps.registry.metrics());
+  app.get("/metrics", () => metrics.render());
   // The packager answers every playlist, part and segment; thumb.jpg (and any other path) goes on to the disk.
   app.route("/hls", llhlsRoutes(deps.llhls));
   app.route("/hls", thumbnailOrigin(deps.hlsDir));

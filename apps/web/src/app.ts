@@ -1,4 +1,4 @@
-import { type Logger, requestId } from "@hearth/server-kit";
+import { AppMetrics, httpMetrics, type Logger, requestId } from "@hearth/server-kit";
 import { type Context, Hono } from "hono";
 import { type ComponentChildren, h } from "preact";
 import type { ManagerApi } from "./manager-api.ts";
@@ -26,12 +26,16 @@ export interface WebDeps {
   /** URL path → file; covers /islands/* and /static/*. */
   assets: Map<string, Asset>;
   pageAssets: PageAssets;
+  /** The web tier's Prometheus registry; a fresh one when absent. */
+  metrics?: AppMetrics;
 }
 
 /** Builds the web tier's Hono app: three pages, error pages and assets, from injected dependencies. */
 export function createApp(deps: WebDeps): Hono {
   const app = new Hono();
+  const metrics = deps.metrics ?? new AppMetrics("web");
   app.use(requestId());
+  app.use(httpMetrics(metrics));
   app.use("*", async (c, next) => {
     await next();
     // Pages embed no third-party content; these keep them from being framed or sniffed.
@@ -68,6 +72,7 @@ export function createApp(deps: WebDeps): Hono {
 
   app.get("/favicon.ico", (c) => c.redirect("/static/favicon.svg", 301));
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/metrics", () => metrics.render());
   app.on(["GET", "HEAD"], "/*", async (c, next) => {
     const asset = deps.assets.get(c.req.path);
     if (!asset) return next();

@@ -18,4 +18,5 @@ export {
 } from "./internal-client.ts";
 export { createLogger, type Logger } from "./logger.ts";
 export { allowOnly } from "./method-guard.ts";
+export { AppMetrics, httpMetrics, LATENCY_BUCKETS } from "./metrics.ts";
 export { requestId } from "./request-id.ts";

@@ -96,5 +96,14 @@ export function parseStreamLookup(raw: unknown): StreamLookup | undefined {
     isStr(raw.chatUrl) &&
     Array.isArray(raw.rungs) &&
     raw.rungs.every(isRung);
-  return ok ? (raw as StreamLookup) : undefined;
+  if (!ok) return undefined;
+  // The contract's defaults for fields an older manager may not send.
+  const quality =
+    raw.quality === "full" || raw.quality === "reduced" || raw.quality === "source" ? raw.quality : null;
+  return {
+    ...(raw as StreamLookup),
+    reconnecting: raw.reconnecting === true,
+    quality,
+    realtime: raw.realtime !== false,
+  };
 }
