@@ -70,7 +70,7 @@ test("a registered media node takes the stream; SIGTERM to it leaves no ffmpeg p
       return kids.length > 0 ? kids : undefined;
     });
     // Every descendant, each named by pid and start time: after the node exits they are orphans (reaped by
-    // init), and a pid may be reused; a zombie or an exiting process (empty command line) has stopped.
+    // init), and a pid may be reused; a zombie or an exiting process (flagged PF_EXITING, command line already empty) has stopped.
     const all = [...ffmpegs, ...descendantRefs(node.pid)];
     node.kill("SIGTERM");
     expect(await reap(node, 20_000)).toBe(0);

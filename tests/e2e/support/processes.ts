@@ -3,8 +3,8 @@
  *
  * "Is it still running?" has three traps on Linux, each of which made a shutdown test fail once:
  * - a zombie (state Z) has exited and only waits for its parent to collect its status: it runs nothing;
- * - a process that is exiting has already released its memory, so its command line reads empty, while its
- *   state is not yet Z (state R or D while the kernel tears it down, X for an instant after);
+ * - a process that is exiting may have released its memory already, so its command line reads empty, while its
+ *   state is not yet Z (R or D while the kernel tears it down): the kernel flags it PF_EXITING from the start;
  * - a pid is reused once the old process is gone (pid_max is 32768 here), so a pid noted before a SIGTERM can
  *   name a new, unrelated process afterwards. A process is therefore named by its pid and its start time.
  */
@@ -17,6 +17,8 @@ export interface ProcStat {
   /** R running, S sleeping, D uninterruptible, Z zombie, X dead, T stopped, ... */
   state: string;
   ppid: number;
+  /** The kernel's PF_* flags word (field 9). */
+  flags: number;
   /** Clock ticks after boot when it started: with the pid, the process's identity. */
   startTime: number;
 }
@@ -36,9 +38,15 @@ export function procStat(pid: number): ProcStat | undefined {
     return undefined;
   }
   // The command name may hold spaces and parentheses: the fields after the last ")" are fixed.
-  // They start at field 3 (state); field 4 is the parent, field 22 the start time.
+  // They start at field 3 (state); field 4 is the parent, field 9 the flags, field 22 the start time.
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { pid, state: fields[0] ?? "?", ppid: Number(fields[1]), startTime: Number(fields[19]) };
+  return {
+    pid,
+    state: fields[0] ?? "?",
+    ppid: Number(fields[1]),
+    flags: Number(fields[6]),
+    startTime: Number(fields[19]),
+  };
 }
 
 /** Every process on the machine, by pid (a process that ends while we read is left out). */
@@ -79,11 +87,13 @@ export function processRef(pid: number): ProcessRef | undefined {
   return s && running(s) ? { pid, startTime: s.startTime } : undefined;
 }
 
+/** include/linux/sched.h: set when do_exit() begins, before the memory (and so the command line) goes. */
+const PF_EXITING = 0x4;
+
 function running(s: ProcStat): boolean {
   if (s.state === "Z" || s.state === "X" || s.state === "x") return false;
-  // Exiting: the kernel has released its memory (so its command line reads empty) but not yet made it a
-  // zombie. None of our descendants is a kernel thread, the only other kind with an empty command line.
-  return cmdline(s.pid) !== "";
+  // Not by an empty command line: a process just forked, before its exec, reads empty as well.
+  return (s.flags & PF_EXITING) === 0;
 }
 
 /**
