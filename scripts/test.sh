@@ -15,4 +15,6 @@ echo "== biome" && bunx biome ci .
 echo "== tsc" && bunx tsc --noEmit -p tsconfig.json
 echo "== bun test"
 # bun runs test files one after another: e2e suites own fixed ports on a 2-core machine.
-bun test "$@"
+# --timeout: the cap for every test and hook that sets none. Bun 1.4 applies bunfig's [test] timeout to neither
+# (a hook still gave up at 5 s), and opening a database or starting a server takes longer on a loaded machine.
+bun test --timeout 60000 "$@"
