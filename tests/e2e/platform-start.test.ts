@@ -65,7 +65,7 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
     // the moment it first answers 200 (the manager must not be "ready" before the media node listens).
     const firstCreate = until(
       "the manager's /readyz",
-      90_000,
+      180_000,
       () => answers(`http://127.0.0.1:${ports.MANAGER_PORT}/readyz`)(),
       50,
     ).then(async () => {
@@ -82,8 +82,12 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
       const t0 = performance.now();
       await until(
         'the launcher to print "hearth: ready"',
-        90_000,
-        () => output.includes("hearth: ready"),
+        180_000,
+        () => {
+          if (proc.exitCode !== null)
+            throw new Error(`the launcher exited (${proc.exitCode}) first:\n${output}`);
+          return output.includes("hearth: ready");
+        },
         50,
       );
       console.log(`platform-start (${mode}): "hearth: ready" after ${msSince(t0)} ms`);
@@ -115,7 +119,7 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
         { seconds: 60 },
         "ignore",
       );
-      await until("the stream to go live", 45_000, async () => {
+      await until("the stream to go live", 60_000, async () => {
         const s = await fetch(`http://127.0.0.1:${ports.MANAGER_PORT}/stream/${stream.publicId}`).then(
           (r) => r.json() as Promise<{ live?: boolean }>,
           () => ({ live: false }),
@@ -131,7 +135,7 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
       // With DATABASE_URL each app is its own process.
       if (mode === "postgres") expect(commands.filter((c) => c.includes("/src/main.ts")).length).toBe(4);
       proc.kill("SIGTERM");
-      const code = await Promise.race([proc.exited, Bun.sleep(30_000).then(() => "timeout")]);
+      const code = await Promise.race([proc.exited, Bun.sleep(60_000).then(() => "timeout")]);
       expect(code).toBe(0);
       // Orphans are reaped by init, and a killed process takes a moment to exit: wait, then list survivors.
       expect(await survivors(children, 15_000)).toEqual([]);
@@ -140,5 +144,5 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
       await proc.exited;
     }
-  }, 120_000);
+  }, 360_000);
 });
