@@ -8,7 +8,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "@hearth/db";
-import { type AppStartOptions, crashHandlers, createLogger, type RunningApp } from "@hearth/server-kit";
+import {
+  type AppStartOptions,
+  createLogger,
+  installCrashHandlers,
+  type RunningApp,
+} from "@hearth/server-kit";
 import { z } from "zod";
 
 const ROOT = join(import.meta.dir, "..");
@@ -85,14 +90,11 @@ process.on("SIGTERM", () => void stopAll("SIGTERM"));
 // Embedded mode runs every app in this process, the media node among them: a stray rejection is logged and
 // everything keeps serving; an uncaught exception stops everything (exit 1). With DATABASE_URL each app's
 // own process applies its own policy (runStandalone) and this launcher stops the platform if one exits.
-const crash = crashHandlers({
+installCrashHandlers(
   logger,
-  phase: () => (stopping ? "stopping" : "running"),
-  crash: { unhandledRejection: "keep-serving" },
-  exit: (reason, code) => void stopAll(reason, code),
-});
-process.on("unhandledRejection", (reason) => crash.unhandledRejection(reason));
-process.on("uncaughtException", (err) => crash.uncaughtException(err));
+  { uncaughtException: "exit", unhandledRejection: "log" },
+  (code) => void stopAll("crash", code),
+);
 
 const local = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
 

@@ -37,10 +37,10 @@ const registry = new StreamRegistry({
   listSize: 12,
   preset: PRESET,
   ffmpegPath: "ffmpeg",
-  ffprobePath: "ffprobe",
   logger,
   reporter: { report: async () => {} },
   retentionSeconds: 0,
+  reconnectGraceSeconds: 0,
 });
 const handler = rtmpPublishHandler({
   verifier: { verify: async (k) => (k === KEY ? PUBLIC_ID : null) },

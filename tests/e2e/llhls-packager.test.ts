@@ -11,7 +11,7 @@ import {
   checkLlhlsPlaylist,
   type ParsedMediaPlaylist,
   partUris,
-} from "../../apps/media/src/llhls/playlist-conformance.ts";
+} from "../../apps/media/testing/playlist-conformance.ts";
 import { type LlhlsRig, startLlhlsRig } from "./llhls-harness.ts";
 import { masterVariants } from "./support/master-playlist.ts";
 import { until } from "./support/until.ts";

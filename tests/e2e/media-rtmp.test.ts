@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MediaStreamStatus, type StartedStream } from "@hearth/contracts";
-import { checkLlhlsPlaylist, partUris } from "../../apps/media/src/llhls/playlist-conformance.ts";
+import { checkLlhlsPlaylist, partUris } from "../../apps/media/testing/playlist-conformance.ts";
 import {
   createStream,
   lookup,
@@ -86,10 +86,14 @@ async function goLive(
   return { stream, pub };
 }
 
-/** Stops a publisher this file started (SIGKILL: the way a lost connection ends). */
+/**
+ * Ends a publisher this file started the way OBS's "Stop Streaming" does: SIGINT makes ffmpeg close its RTMP
+ * output (FCUnpublish, deleteStream). A killed publisher is a drop, which the stream waits out for a reconnect
+ * (tests/e2e/media-reconnect.test.ts); SIGKILL only if it does not exit.
+ */
 async function stopPublisher(pub: ReturnType<typeof publish>): Promise<void> {
-  pub.kill("SIGKILL");
-  await reap(pub);
+  if (pub.exitCode === null && pub.signalCode === null) pub.kill("SIGINT");
+  await reap(pub, 10_000);
 }
 
 /**
@@ -319,7 +323,8 @@ test("stopping the publisher marks the stream offline and ends every playlist", 
       20_000,
       async () => (await status(stream.publicId)).transcoder?.pid ?? undefined,
     );
-    pub.kill("SIGKILL");
+    // SIGINT: ffmpeg closes its RTMP output as OBS's "Stop Streaming" does (a SIGKILL is a drop, waited out).
+    pub.kill("SIGINT");
     const stoppedAt = performance.now();
     await until(
       "the manager to show the stream offline",

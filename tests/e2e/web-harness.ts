@@ -31,8 +31,8 @@ async function load(app: string): Promise<Start> {
   return mod.start;
 }
 
-/** Starts the four apps (manager first, web last, like the launcher); stop() undoes all of it. */
-export async function startWebPlatform(): Promise<WebPlatform> {
+/** Starts the four apps (manager first, web last, like the launcher); stop() undoes all of it. `env` adds to every app's. */
+export async function startWebPlatform(env: Record<string, string> = {}): Promise<WebPlatform> {
   const db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
   await db.migrate();
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-web-e2e-"));
@@ -59,6 +59,7 @@ export async function startWebPlatform(): Promise<WebPlatform> {
     X264_PRESET: "ultrafast",
     COUNTS_POLL_MS: "1000",
     DIRECTORY_CACHE_MS: "0",
+    ...env,
   };
   const logs: Record<string, string[]> = {};
   const apps: RunningApp[] = [];

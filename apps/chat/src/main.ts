@@ -97,5 +97,5 @@ if (import.meta.main)
   await runStandalone(
     start,
     { env: process.env, logger: createLogger({ svc: "chat" }) },
-    { unhandledRejection: "keep-serving" },
+    { uncaughtException: "exit", unhandledRejection: "log" },
   );

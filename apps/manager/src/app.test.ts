@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { StartedStream, StreamList, StreamLookup } from "@hearth/contracts";
-import type { DatabaseHandle } from "@hearth/db";
-import { freshDatabase, INTERNAL, managerFor } from "./test-harness.ts";
+import { StartedStream, StreamList, StreamLookup, StreamSummary } from "@hearth/contracts";
+import { type DatabaseHandle, streams } from "@hearth/db";
+import { freshDatabase, INTERNAL, managerFor } from "../testing/harness.ts";
 
 const kinds = ["postgres", "pglite"] as const;
 
@@ -71,6 +71,14 @@ describe.each(kinds)("manager on %s", (kind) => {
     expect(tiny.hlsUrl).toBe(`http://localhost:8083/hls/${s.publicId}/360p/index.m3u8`);
     const huge = StreamLookup.parse(await (await req(`/stream/${s.publicId}?bitrate=99000000`)).json());
     expect(huge.hlsUrl).toBe(`http://localhost:8083/hls/${s.publicId}/source/index.m3u8`);
+    // Any positive bitrate: far beyond every rung (even beyond 2^53) picks the top rung, a fraction is fine.
+    const enormous = await req(`/stream/${s.publicId}?bitrate=${"9".repeat(40)}`);
+    expect(enormous.status).toBe(200);
+    expect(StreamLookup.parse(await enormous.json()).hlsUrl).toBe(huge.hlsUrl);
+    const fraction = await req(`/stream/${s.publicId}?bitrate=1500000.5`);
+    expect(StreamLookup.parse(await fraction.json()).hlsUrl).toBe(fits.hlsUrl);
+    const exponent = await req(`/stream/${s.publicId}?bitrate=1.5e6`);
+    expect(StreamLookup.parse(await exponent.json()).hlsUrl).toBe(fits.hlsUrl);
 
     const stop = await req(`/stop_stream/${s.publicId}`, {
       method: "POST",
@@ -140,9 +148,39 @@ describe.each(kinds)("manager on %s", (kind) => {
       (await req("/stop_stream/AAAAAAAAAAAA", { method: "POST", headers: { authorization: "Bearer x" } }))
         .status,
     ).toBe(404);
-    expect((await req("/stream/AAAAAAAAAAAA?bitrate=abc")).status).toBe(400);
+    for (const bad of ["abc", "0", "0.0", "-5", "1e-3", ""]) {
+      const res = await req(`/stream/AAAAAAAAAAAA?bitrate=${bad}`);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("invalid_input");
+      expect(body.error.message).toStartWith("bitrate");
+    }
     expect((await req("/streams?limit=0")).status).toBe(400);
     expect((await req("/streams?cursor=garbage")).status).toBe(400);
+  });
+
+  test("a form body works too (an empty one as curl -d sends it); another body type is 415", async () => {
+    const form = await req("/start_stream", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "name=from+a+form",
+    });
+    expect(form.status).toBe(201);
+    expect(((await form.json()) as { name: string }).name).toBe("from a form");
+    // What `curl -X POST '...?name=x' -d ''` sends.
+    const curl = await req("/start_stream?name=curl", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    expect(curl.status).toBe(201);
+    const xml = await req("/start_stream?name=x", {
+      method: "POST",
+      headers: { "content-type": "text/xml" },
+      body: "<name>x</name>",
+    });
+    expect(xml.status).toBe(415);
+    expect(((await xml.json()) as { error: { code: string } }).error.code).toBe("unsupported_media_type");
   });
 
   test("names: empty, oversize and control characters are refused", async () => {
@@ -169,7 +207,71 @@ describe.each(kinds)("manager on %s", (kind) => {
       const res = await req(path);
       expect(res.status).toBe(405);
       expect(res.headers.get("allow")).toContain("POST");
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("method_not_allowed");
     }
+    const post = await req("/streams", { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toContain("GET");
+  });
+
+  test("a row whose playlist URL is not in the usual layout still lists (no 500 for the directory)", async () => {
+    const publicId = `odd${Date.now().toString(36)}`.slice(0, 12).padEnd(12, "x");
+    await handle.db.insert(streams).values({
+      publicId,
+      name: "odd row",
+      keyHash: `hash-${publicId}`,
+      rtmpServer: "rtmp://127.0.0.1/live",
+      whipUrl: "http://127.0.0.1/whip",
+      hlsUrl: "http://127.0.0.1/hls",
+      chatUrl: "ws://127.0.0.1/rooms",
+    });
+    const res = await req("/streams?limit=100");
+    expect(res.status).toBe(200);
+    const odd = StreamList.parse(await res.json()).streams.find((s) => s.publicId === publicId);
+    expect(odd?.thumbnailUrl).toBe("http://127.0.0.1/thumb.jpg");
+  });
+
+  test("/metrics counts requests by route pattern, never by raw path", async () => {
+    await req("/stream/AAAAAAAAAAAA");
+    const text = await (await req("/metrics")).text();
+    expect(text).toContain('route="/stream/:publicId"');
+    expect(text).not.toContain("AAAAAAAAAAAA");
+  });
+
+  test("bodies over the limit are 413; every answer carries a request id", async () => {
+    const res = await req("/start_stream", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "x", creationToken: "y".repeat(64 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    expect(res.headers.get("x-request-id")).toMatch(/^[\w-]+$/);
+    const kept = await req("/healthz", { headers: { "x-request-id": "abc-123" } });
+    expect(kept.headers.get("x-request-id")).toBe("abc-123");
+    const hostile = await req("/healthz", { headers: { "x-request-id": 'a b"c' } });
+    expect(hostile.headers.get("x-request-id")).not.toContain(" ");
+  });
+
+  test("readiness: 200 only when the database, media and chat are all there; each check reported", async () => {
+    const ok = await req("/readyz");
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { ready: boolean; checks: Record<string, { ok: boolean }> };
+    expect(body.ready).toBe(true);
+    expect(Object.keys(body.checks).sort()).toEqual(["chat", "database", "media"]);
+    m.state.chatDown = true;
+    const noChat = await req("/readyz");
+    m.state.chatDown = false;
+    expect(noChat.status).toBe(503);
+    const nb = (await noChat.json()) as { checks: Record<string, { ok: boolean }>; error: { code: string } };
+    expect(nb.checks.chat?.ok).toBe(false);
+    expect(nb.checks.media?.ok).toBe(true);
+    expect(nb.error.code).toBe("chat_unavailable");
+    m.state.mediaNotReady = true;
+    const noMedia = await req("/readyz");
+    m.state.mediaNotReady = false;
+    expect(noMedia.status).toBe(503);
+    expect(((await noMedia.json()) as { error: { code: string } }).error.code).toBe("media_unavailable");
   });
 
   test("an unreachable service leaves no half-created stream", async () => {
@@ -255,9 +357,25 @@ describe.each(kinds)("manager on %s", (kind) => {
       "/stream/{publicId}",
       "/stop_stream/{publicId}",
       "/start_wrtc_stream/{publicId}",
+      "/healthz",
+      "/readyz",
     ]) {
       expect(doc.paths[p]).toBeDefined();
     }
+    // Service-to-service routes are not part of the public document.
+    expect(Object.keys(doc.paths).some((p) => p.startsWith("/internal"))).toBe(false);
+    // Generated from the contracts the routes parse with: every field of the contract is in the document.
+    const full = doc as unknown as {
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+    };
+    const listed = JSON.stringify(full.components.schemas.StreamList);
+    for (const field of Object.keys(StreamSummary.shape)) expect(listed).toContain(`"${field}"`);
+    expect(Object.keys(full.components.schemas.StreamLookup?.properties ?? {}).sort()).toEqual(
+      Object.keys(StreamLookup.shape).sort(),
+    );
+    const params = full.paths["/stream/{publicId}"]?.get?.parameters ?? [];
+    expect(params.map((p) => `${p.in}:${p.name}`).sort()).toEqual(["path:publicId", "query:bitrate"]);
     expect((await req("/readyz")).status).toBe(200);
   });
 });

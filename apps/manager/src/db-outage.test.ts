@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { type DatabaseHandle, openDatabase } from "@hearth/db";
 import type { Socket, TCPSocketListener } from "bun";
-import { managerFor, TEST_DATABASE_URL } from "./test-harness.ts";
+import { managerFor, TEST_DATABASE_URL } from "../testing/harness.ts";
 
 // Postgres "goes away" without touching the machine's shared server: the manager reaches the real
 // Postgres through a TCP relay that this test closes (connections refused, as with a stopped server)

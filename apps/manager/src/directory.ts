@@ -1,4 +1,11 @@
-import type { Rung, StreamList, StreamLookup, StreamSummary } from "@hearth/contracts";
+import {
+  hlsBaseOf,
+  type Rung,
+  type StreamList,
+  type StreamLookup,
+  type StreamSummary,
+  thumbnailUrl,
+} from "@hearth/contracts";
 import { HttpError } from "@hearth/server-kit";
 import type { DirectoryCursor, StreamRow } from "./stream-store.ts";
 import type { ViewerCounts } from "./viewer-counts.ts";
@@ -6,6 +13,19 @@ import type { ViewerCounts } from "./viewer-counts.ts";
 /** The directory of a playlist URL, where the media node also puts thumb.jpg and the variants. */
 function hlsDir(hlsUrl: string): string {
   return hlsUrl.slice(0, hlsUrl.lastIndexOf("/") + 1);
+}
+
+/**
+ * The stream's preview image, from the URL layout in the contracts. A row whose playlist URL is not in that
+ * layout (written by hand, or by an older version) gets the image beside its playlist: one odd row must not
+ * break the whole directory.
+ */
+function thumbnailOf(row: StreamRow): string {
+  try {
+    return thumbnailUrl(hlsBaseOf(row.hlsUrl, row.publicId), row.publicId);
+  } catch {
+    return `${hlsDir(row.hlsUrl)}thumb.jpg`;
+  }
 }
 
 /** A stream as the public sees it. Built field by field so the key hash can never slip through. */
@@ -20,7 +40,7 @@ export function toSummary(row: StreamRow, webUrl: string, viewers: ViewerCounts)
     watchUrl: `${webUrl}/watch/${row.publicId}`,
     hlsUrl: row.hlsUrl,
     chatUrl: row.chatUrl,
-    thumbnailUrl: `${hlsDir(row.hlsUrl)}thumb.jpg`,
+    thumbnailUrl: thumbnailOf(row),
     viewers: row.live ? viewers.get(row.publicId) : 0,
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
@@ -59,7 +79,7 @@ export function decodeCursor(raw: string): DirectoryCursor {
   throw new HttpError(400, "bad_cursor", "cursor is not one this API issued");
 }
 
-/** The rung to play for a bitrate cap: the best that fits under it, else the smallest. */
+/** The rung to play for a bitrate cap: the best that fits under it (the top one for a large cap), else the smallest. */
 export function pickRung(rungs: readonly Rung[], bitrate: number): Rung | undefined {
   const byBandwidth = [...rungs].sort((a, b) => b.bandwidth - a.bandwidth);
   return byBandwidth.find((r) => r.bandwidth <= bitrate) ?? byBandwidth[byBandwidth.length - 1];

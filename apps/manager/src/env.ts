@@ -10,7 +10,11 @@ export const ManagerEnv = z.object({
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default("./data"),
   /** Shared secret for service-to-service calls. */
-  INTERNAL_TOKEN: z.string().min(16, "INTERNAL_TOKEN must be at least 16 characters"),
+  INTERNAL_TOKEN: z
+    .string()
+    .min(16, "INTERNAL_TOKEN must be at least 16 characters")
+    // It travels as `Authorization: Bearer <token>`: RFC 6750's token characters only.
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, "INTERNAL_TOKEN may use only A-Z a-z 0-9 . _ ~ + / - (and trailing =)"),
   MEDIA_INTERNAL_URL: z.string().url().default("http://127.0.0.1:8083"),
   CHAT_INTERNAL_URL: z.string().url().default("http://127.0.0.1:8082"),
   /** Where viewers open the web app (watch links). */

@@ -1,49 +1,79 @@
-import { MediaNodeHeartbeat, PublicId, StreamStateUpdate, VerifyKeyRequest } from "@hearth/contracts";
+import {
+  MediaNodeHeartbeat,
+  PublicId,
+  StreamStateUpdate,
+  VerifyKeyRequest,
+  VerifyKeyResponse,
+} from "@hearth/contracts";
 import { HttpError, internalAuth, type Logger } from "@hearth/server-kit";
-import { Hono } from "hono";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { LiveStateStore } from "./live-state.ts";
 import { addressesOn, type MediaNodeStore } from "./media-nodes.ts";
 import type { StreamRow, StreamStore } from "./stream-store.ts";
+import { rejectInvalid } from "./validation-hook.ts";
 
 export interface InternalDeps {
   store: StreamStore;
   nodes: MediaNodeStore;
+  liveState: LiveStateStore;
   token: string;
   logger: Logger;
   /** Called after a change that the public directory shows. */
   onChange(): void;
 }
 
-/** Parses a JSON body with a schema, answering 400 on anything else. */
-async function body<T>(
-  req: Request,
-  schema: { safeParse(v: unknown): { success: boolean; data?: T } },
-): Promise<T> {
-  const raw = await req.json().catch(() => undefined);
-  const r = schema.safeParse(raw);
-  if (!r.success || r.data === undefined)
-    throw new HttpError(400, "invalid_input", "body does not match the contract");
-  return r.data;
-}
+const json = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+const noContent = { 204: { description: "done" } };
 
-/** Service-to-service routes (token-protected): key checks and live/offline transitions. */
-export function internalRoutes(deps: InternalDeps): Hono {
-  const app = new Hono();
+// Service-to-service routes: validated by the contracts' schemas, left out of the public document.
+const verifyKey = createRoute({
+  method: "post",
+  path: "/keys/verify",
+  hide: true,
+  request: json(VerifyKeyRequest),
+  responses: {
+    200: { description: "the key's stream", content: { "application/json": { schema: VerifyKeyResponse } } },
+  },
+});
+const heartbeat = createRoute({
+  method: "post",
+  path: "/nodes/heartbeat",
+  hide: true,
+  request: json(MediaNodeHeartbeat),
+  responses: noContent,
+});
+const streamState = createRoute({
+  method: "post",
+  path: "/streams/{publicId}/state",
+  hide: true,
+  request: { params: z.object({ publicId: PublicId }), ...json(StreamStateUpdate) },
+  responses: noContent,
+});
+
+/** Service-to-service routes (token-protected): key checks, state reports and heartbeats from media nodes. */
+export function internalRoutes(deps: InternalDeps): OpenAPIHono {
+  const app = new OpenAPIHono({ defaultHook: rejectInvalid });
   app.use(internalAuth(deps.token));
 
-  app.post("/keys/verify", async (c) => {
-    const { key, publicId, node } = await body(c.req.raw, VerifyKeyRequest);
+  app.openapi(verifyKey, async (c) => {
+    const { key, publicId, node } = c.req.valid("json");
     const row = await deps.store.byKey(key);
     if (!row || (publicId !== undefined && row.publicId !== publicId)) {
       throw new HttpError(403, "forbidden", "unknown, ended or mismatched stream key");
     }
     if (node !== undefined && row.mediaNode !== null && row.mediaNode !== node) await follow(row, node);
-    return c.json({ publicId: row.publicId });
+    return c.json({ publicId: row.publicId }, 200);
   });
 
-  /** A streamer reconnecting to another node: the stream moves there unless it is live on a healthy one. */
+  /**
+   * A streamer publishing to another node: the stream moves there unless it is being served live by its healthy
+   * node. One that is only waiting for its publisher to come back (reconnecting) may move: the publisher chose.
+   */
   async function follow(row: StreamRow, node: string): Promise<void> {
     const current = row.mediaNode ? await deps.nodes.healthy(row.mediaNode) : undefined;
-    if (row.live && current)
+    if (row.live && !row.reconnecting && current)
       throw new HttpError(409, "live_elsewhere", "this stream is live on another media node");
     const target = await deps.nodes.healthy(node);
     if (!target) throw new HttpError(403, "unknown_node", "the asking media node is not registered");
@@ -52,21 +82,34 @@ export function internalRoutes(deps: InternalDeps): Hono {
     deps.logger.info("stream moved to another media node", { publicId: row.publicId, node: target.id });
   }
 
-  app.post("/nodes/heartbeat", async (c) => {
-    if ((await deps.nodes.heartbeat(await body(c.req.raw, MediaNodeHeartbeat))) > 0) deps.onChange();
+  app.openapi(heartbeat, async (c) => {
+    const h = c.req.valid("json");
+    await deps.nodes.heartbeat(h);
+    const changed = await deps.liveState.reconcile(h.id, h.streams);
+    if (changed > 0) {
+      deps.onChange();
+      deps.logger.info("heartbeat reconciled streams", { node: h.id, changed });
+    }
     return c.body(null, 204);
   });
 
-  app.post("/streams/:publicId/state", async (c) => {
-    const publicId = PublicId.safeParse(c.req.param("publicId"));
-    if (!publicId.success) throw new HttpError(400, "invalid_input", "bad public id");
-    const update = await body(c.req.raw, StreamStateUpdate);
-    // Interim: live/offline only; ordering by origin and the reconnecting phase land with the live-state work.
-    const live = update.phase === "live" || update.phase === "reconnecting";
-    const row = await deps.store.setLive(publicId.data, live, update.rungs);
-    if (!row) throw new HttpError(404, "not_found", "no active stream with that public id");
-    deps.onChange();
-    deps.logger.info(live ? "stream live" : "stream offline", { publicId: publicId.data });
+  app.openapi(streamState, async (c) => {
+    const { publicId } = c.req.valid("param");
+    const update = c.req.valid("json");
+    const outcome = await deps.liveState.report(publicId, update);
+    if (outcome.kind === "unknown") throw new HttpError(404, "not_found", "no stream with that public id");
+    if (outcome.kind === "applied") {
+      deps.onChange();
+      deps.logger.info("stream state", {
+        publicId,
+        phase: update.phase,
+        node: update.origin.node,
+        seq: update.origin.seq,
+        quality: update.quality?.level ?? null,
+        realtime: update.quality?.realtime ?? null,
+      });
+    }
+    // Stale, duplicate or from a node the stream has left: acknowledged, so the node does not retry it.
     return c.body(null, 204);
   });
 

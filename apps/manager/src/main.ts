@@ -8,10 +8,14 @@ import {
 } from "@hearth/server-kit";
 import { createApp } from "./app.ts";
 import { parseEnv } from "./env.ts";
+import { liveStateStore } from "./live-state.ts";
 import { mediaNodeStore } from "./media-nodes.ts";
 import { httpChatService, placedMediaService } from "./services.ts";
 import { streamStore } from "./stream-store.ts";
 import { polledViewerCounts } from "./viewer-counts.ts";
+
+// Readiness probes answer quickly or count as down: /readyz must not hang on a dead peer.
+const PROBE_TIMEOUT_MS = 1500;
 
 /** Starts the manager: opens (or borrows) the database, migrates, serves the API. */
 export async function start(o: AppStartOptions): Promise<RunningApp> {
@@ -20,21 +24,26 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   const handle = o.db ?? (await openDatabase({ url: env.DATABASE_URL, dataDir: `${env.DATA_DIR}/pglite` }));
   if (ownDb) await handle.migrate();
 
+  const client = (service: string, baseUrl: string, timeoutMs?: number) =>
+    internalClient({ service, baseUrl, token: env.INTERNAL_TOKEN, ...(timeoutMs ? { timeoutMs } : {}) });
   const chat = httpChatService(
-    internalClient({ service: "chat", baseUrl: env.CHAT_INTERNAL_URL, token: env.INTERNAL_TOKEN }),
+    client("chat", env.CHAT_INTERNAL_URL),
+    client("chat", env.CHAT_INTERNAL_URL, PROBE_TIMEOUT_MS),
   );
-  const nodes = mediaNodeStore(handle.db, env.NODE_TIMEOUT_MS);
-  const mediaClient = (baseUrl: string) =>
-    internalClient({ service: "media", baseUrl, token: env.INTERNAL_TOKEN, timeoutMs: 5000 });
+  const nodes = mediaNodeStore(handle.db, { timeoutMs: env.NODE_TIMEOUT_MS });
+  const liveState = liveStateStore(handle.db, { timeoutMs: env.NODE_TIMEOUT_MS });
+  const mediaClient = (baseUrl: string) => client("media", baseUrl, 5000);
   const media = placedMediaService({
     nodes,
     single: mediaClient(env.MEDIA_INTERNAL_URL),
     clientFor: mediaClient,
+    probe: client("media", env.MEDIA_INTERNAL_URL, PROBE_TIMEOUT_MS),
   });
   const viewers = polledViewerCounts(chat, env.COUNTS_POLL_MS, o.logger);
   const app = createApp({
     store: streamStore(handle.db),
     nodes,
+    liveState,
     media,
     chat,
     viewers,
@@ -47,7 +56,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   viewers.start();
   // Streams on a node that stopped heart-beating show offline within NODE_TIMEOUT_MS + one sweep.
   const sweeper = setInterval(() => {
-    nodes.sweep().catch((err) => o.logger.warn("node sweep failed", { err: (err as Error).message }));
+    liveState.sweep().catch((err) => o.logger.warn("node sweep failed", { err: (err as Error).message }));
   }, 2000);
   return {
     name: "manager",
@@ -61,5 +70,15 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   };
 }
 
-if (import.meta.main)
-  await runStandalone(start, { env: process.env, logger: createLogger({ svc: "manager" }) });
+if (import.meta.main) {
+  const logger = createLogger({ svc: "manager" });
+  // The manager keeps no state of its own (Postgres has it all), so a restart loses nothing: an exception
+  // nobody caught leaves the process in an unknown state, and it exits for its supervisor to restart it. A
+  // rejected promise nobody handled is a bug in one path (a request is already answered by onError), so it is
+  // logged with its stack and the manager keeps serving. See apps/manager/README.md.
+  await runStandalone(
+    start,
+    { env: process.env, logger },
+    { uncaughtException: "exit", unhandledRejection: "log" },
+  );
+}

@@ -1,48 +1,40 @@
-import type { MediaNodeHeartbeat } from "@hearth/contracts";
+import { hlsMasterUrl, type MediaNodeHeartbeat, whipUrl } from "@hearth/contracts";
 import { type Database, mediaNodes, streams } from "@hearth/db";
-import { and, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import { withDb } from "./db-errors.ts";
+import { chooseNode, type NodeLoad } from "./placement.ts";
 
 export type MediaNodeRow = typeof mediaNodes.$inferSelect;
 
-/** The registry of media nodes that heart-beat to this manager (scale-out). */
-export function mediaNodeStore(db: Database, timeoutMs: number) {
-  const healthySince = () => new Date(Date.now() - timeoutMs);
+export interface MediaNodeOptions {
+  /** A node that has not heart-beaten for this long is down. */
+  timeoutMs: number;
+  /** The clock (ms since 1970); tests move it. */
+  now?: () => number;
+  /** How long a stream assigned to a node and not live yet counts as a publisher on its way. */
+  pendingMs?: number;
+}
+
+/** The registry of media nodes that heart-beat to this manager (scale-out), and where new streams go. */
+export function mediaNodeStore(db: Database, options: MediaNodeOptions) {
+  const now = options.now ?? Date.now;
+  const healthySince = () => new Date(now() - options.timeoutMs);
+  const pendingSince = () => new Date(now() - (options.pendingMs ?? 5 * 60_000));
   return {
-    /** Registers a node or refreshes its heartbeat and addresses; returns how many streams came back live. */
-    async heartbeat(h: MediaNodeHeartbeat): Promise<number> {
-      const { streams: reported, budget, ...node } = h;
-      const live = reported
-        .filter((s) => s.phase === "live" || s.phase === "reconnecting")
-        .map((s) => s.publicId);
+    /** Registers a node or refreshes its heartbeat, addresses and budget (its streams: see live-state). */
+    async heartbeat(h: MediaNodeHeartbeat): Promise<void> {
+      const { streams: _listed, budget, ...node } = h;
       const values = {
         ...node,
         budgetTotal: budget?.total ?? null,
         budgetUsed: budget?.used ?? null,
         budgetFullLadder: budget?.fullLadder ?? null,
         maxStreams: budget?.maxStreams ?? null,
-        heartbeatAt: new Date(),
+        heartbeatAt: new Date(now()),
       };
       await withDb(() =>
         db.insert(mediaNodes).values(values).onConflictDoUpdate({ target: mediaNodes.id, set: values }),
       );
-      if (live.length === 0) return 0;
-      // Streams a late heartbeat had swept offline, still live here: live again, start time kept.
-      const restored = await withDb(() =>
-        db
-          .update(streams)
-          .set({ live: true })
-          .where(
-            and(
-              inArray(streams.publicId, live),
-              eq(streams.mediaNode, h.id),
-              eq(streams.live, false),
-              isNull(streams.endedAt),
-            ),
-          )
-          .returning({ publicId: streams.publicId }),
-      );
-      return restored.length;
     },
 
     /** Whether any node has ever registered (else the single MEDIA_INTERNAL_URL node serves). */
@@ -69,34 +61,47 @@ export function mediaNodeStore(db: Database, timeoutMs: number) {
       return row;
     },
 
-    /** The healthy node with the most room: fewest active streams per unit of capacity. */
-    async leastLoaded(): Promise<MediaNodeRow | undefined> {
-      const active = sql<number>`(select count(*) from ${streams} where ${streams.mediaNode} = ${mediaNodes.id} and ${streams.endedAt} is null)`;
-      const [row] = await withDb(() =>
-        db
-          .select()
-          .from(mediaNodes)
-          .where(gt(mediaNodes.heartbeatAt, healthySince()))
-          .orderBy(sql`${active}::float / ${mediaNodes.capacity}`, mediaNodes.id)
-          .limit(1),
-      );
-      return row;
-    },
-
-    /** Marks the streams of nodes that stopped heart-beating offline; returns how many changed. */
-    async sweep(): Promise<number> {
-      const down = db
-        .select({ id: mediaNodes.id })
-        .from(mediaNodes)
-        .where(lt(mediaNodes.heartbeatAt, healthySince()));
+    /** Every healthy node with its streams and budget, as placement sees them. */
+    async loads(): Promise<(NodeLoad & { row: MediaNodeRow })[]> {
+      const on = sql`${streams.mediaNode} = ${mediaNodes.id} and ${streams.endedAt} is null`;
       const rows = await withDb(() =>
         db
-          .update(streams)
-          .set({ live: false })
-          .where(and(eq(streams.live, true), isNull(streams.endedAt), sql`${streams.mediaNode} in ${down}`))
-          .returning({ publicId: streams.publicId }),
+          .select({
+            row: mediaNodes,
+            active: sql<number>`(select count(*) from ${streams} where ${on})`.mapWith(Number),
+            live: sql<number>`(select count(*) from ${streams} where ${on} and ${streams.live})`.mapWith(
+              Number,
+            ),
+            pending:
+              sql<number>`(select count(*) from ${streams} where ${on} and not ${streams.live} and ${streams.createdAt} > ${pendingSince().toISOString()}::timestamptz)`.mapWith(
+                Number,
+              ),
+          })
+          .from(mediaNodes)
+          .where(gt(mediaNodes.heartbeatAt, healthySince())),
       );
-      return rows.length;
+      return rows.map(({ row, active, live, pending }) => ({
+        row,
+        id: row.id,
+        capacity: row.capacity,
+        active,
+        live,
+        pending,
+        budget:
+          row.budgetTotal === null || row.budgetUsed === null || row.budgetFullLadder === null
+            ? null
+            : {
+                total: row.budgetTotal,
+                used: row.budgetUsed,
+                fullLadder: row.budgetFullLadder,
+                maxStreams: row.maxStreams ?? 0,
+              },
+      }));
+    },
+
+    /** The healthy node a new stream should go to (see placement.ts). */
+    async place(): Promise<MediaNodeRow | undefined> {
+      return chooseNode(await this.loads())?.row;
     },
   };
 }
@@ -106,7 +111,7 @@ export type MediaNodeStore = ReturnType<typeof mediaNodeStore>;
 export function addressesOn(node: MediaNodeRow, publicId: string) {
   return {
     rtmpServer: node.rtmpServer,
-    whipUrl: `${node.whipBase}/${publicId}`,
-    hlsUrl: `${node.hlsBase}/${publicId}/master.m3u8`,
+    whipUrl: whipUrl(node.whipBase, publicId),
+    hlsUrl: hlsMasterUrl(node.hlsBase, publicId),
   };
 }

@@ -36,3 +36,4 @@ export function pageCache(ttlMs: number, maxEntries = 1000) {
     },
   };
 }
+export type PageCache = ReturnType<typeof pageCache>;

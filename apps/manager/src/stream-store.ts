@@ -1,4 +1,4 @@
-import { type Database, type StoredRung, streams } from "@hearth/db";
+import { type Database, streams } from "@hearth/db";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { withDb } from "./db-errors.ts";
 import { hashKey } from "./stream-key.ts";
@@ -21,6 +21,8 @@ export interface NewStream {
   whipUrl: string;
   hlsUrl: string;
   chatUrl: string;
+  /** The client address that created it (abuse limits); null when unknown or admin-created. */
+  creatorIp?: string | null;
 }
 
 /** The manager's access to the streams table: every query it makes, in one place. */
@@ -79,32 +81,11 @@ export function streamStore(db: Database) {
       const rows = await withDb(() =>
         db
           .update(streams)
-          .set({ endedAt: new Date(), live: false })
+          .set({ endedAt: new Date(), live: false, reconnecting: false, quality: null })
           .where(and(eq(streams.publicId, publicId), isNull(streams.endedAt)))
           .returning({ publicId: streams.publicId }),
       );
       return rows.length > 0;
-    },
-
-    /** Records a live/offline transition reported by the media node; ended streams stay ended. */
-    async setLive(publicId: string, live: boolean, rungs: StoredRung[]): Promise<StreamRow | undefined> {
-      const [row] = await withDb(() =>
-        db
-          .update(streams)
-          .set(
-            live
-              ? // A restart of ffmpeg reports "live" again: keep the original start time.
-                {
-                  live: true,
-                  startedAt: sql`coalesce(case when ${streams.live} then ${streams.startedAt} end, now())`,
-                  rungs,
-                }
-              : { live: false, ...(rungs.length > 0 ? { rungs } : {}) },
-          )
-          .where(and(eq(streams.publicId, publicId), isNull(streams.endedAt)))
-          .returning(),
-      );
-      return row;
     },
 
     /** Moves a stream that is not live to another media node (scale-out fail-over), with its new addresses. */
@@ -116,7 +97,19 @@ export function streamStore(db: Database) {
       const [row] = await withDb(() =>
         db
           .update(streams)
-          .set({ mediaNode: node, ...addr, live: false })
+          // A new node starts a new story: its reports are the only ones heard from now on (the old node's
+          // are refused by node), and its clock need not agree with the old one's, so the order starts over.
+          .set({
+            mediaNode: node,
+            ...addr,
+            live: false,
+            reconnecting: false,
+            quality: null,
+            stateNode: null,
+            stateSession: null,
+            stateEpoch: 0,
+            stateSeq: 0,
+          })
           .where(and(eq(streams.publicId, publicId), isNull(streams.endedAt)))
           .returning(),
       );

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MediaStreamAddresses, MediaStreamStatus } from "@hearth/contracts";
 import { createLogger } from "@hearth/server-kit";
+import { feedFragments, SYNTHETIC_INIT } from "../testing/test-feed.ts";
 import { createApp } from "./app.ts";
 import { parseEnv } from "./env.ts";
 import { LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
-import { feedFragments, SYNTHETIC_INIT } from "./llhls/test-feed.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-media-app-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +32,6 @@ const stream = new LlhlsStream(ID, "tag1", [{ name: "720p", width: 1280, height:
 const packager = stream.rendition("720p");
 packager?.beginInput(SYNTHETIC_INIT);
 if (packager) feedFragments(packager, 12);
-stream.measuredMaster = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=7,AVERAGE-BANDWIDTH=5\n720p/index.m3u8\n";
 llhls.add(stream);
 
 const TOKEN = "internal-token-0123456789";
@@ -49,7 +48,7 @@ const app = createApp({
       transcoder: null,
     }),
     metrics: () => ({
-      streams: [{ publicId: ID, ingestBps: 3_000_000, speed: 1.01, restarts: 2 }],
+      streams: [{ publicId: ID, phase: "live", ingestBps: 3_000_000, speed: 1.01, restarts: 2 }],
       restartsEnded: 1,
     }),
     remove: async (publicId) => {
@@ -67,13 +66,16 @@ const app = createApp({
 const req = (path: string, init?: RequestInit) => app.request(`http://localhost${path}`, init);
 
 describe("HLS origin: the packager's memory, thumb.jpg from disk", () => {
-  test("master (measured) and variant playlists: HLS content type, 1 s cache, CORS for any origin", async () => {
+  test("master (from the packager) and variant playlists: HLS content type, 1 s cache, CORS for any origin", async () => {
     const master = await req(`/hls/${ID}/master.m3u8`);
     expect(master.status).toBe(200);
     expect(master.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
     expect(master.headers.get("cache-control")).toBe("public, max-age=1");
     expect(master.headers.get("access-control-allow-origin")).toBe("*");
-    expect(await master.text()).toContain("AVERAGE-BANDWIDTH=5");
+    // Size and codecs come from the rung's init segment, not from the planned 1280x720.
+    expect(await master.text()).toContain(
+      'RESOLUTION=160x90,FRAME-RATE=30.000,CODECS="avc1.42c00c",NAME="720p"',
+    );
     const variant = await req(`/hls/${ID}/720p/index.m3u8`);
     expect(variant.headers.get("cache-control")).toBe("public, max-age=1");
     const text = await variant.text();

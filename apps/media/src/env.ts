@@ -59,6 +59,11 @@ export const MediaEnv = z
     X264_PRESET: z
       .enum(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"])
       .default("veryfast"),
+    /**
+     * How long a publisher that dropped without unpublishing (socket lost, ICE/DTLS failure, no media) may take
+     * to come back with the same key: the stream stays listed as reconnecting and its playlists stay open.
+     */
+    RECONNECT_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
     /** How long an ended stream's playlists, segments (memory) and thumb.jpg (disk) stay served before removal. */
     HLS_RETENTION_SECONDS: z.coerce.number().int().min(0).default(60),
     /**
@@ -74,7 +79,6 @@ export const MediaEnv = z
     /** How many live streams this node should be given (the manager places by load/capacity). */
     MEDIA_CAPACITY: z.coerce.number().int().positive().default(8),
     FFMPEG_PATH: z.string().default("ffmpeg"),
-    FFPROBE_PATH: z.string().default("ffprobe"),
   })
   .transform((e) => ({
     ...e,

@@ -55,11 +55,11 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     listSize: env.HLS_LIST_SIZE,
     preset: env.X264_PRESET,
     ffmpegPath: env.FFMPEG_PATH,
-    ffprobePath: env.FFPROBE_PATH,
     logger,
     reporter: o.reporter ?? managerStateReporter(manager, logger),
     nodeId: env.MEDIA_NODE_ID ?? "default",
     retentionSeconds: env.HLS_RETENTION_SECONDS,
+    reconnectGraceSeconds: env.RECONNECT_GRACE_SECONDS,
   });
   const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
   const rtmp = await startRtmpIngest({
@@ -142,5 +142,5 @@ if (import.meta.main)
   await runStandalone(
     start,
     { env: process.env, logger: createLogger({ svc: "media" }) },
-    { unhandledRejection: "keep-serving" },
+    { uncaughtException: "exit", unhandledRejection: "log" },
   );

@@ -16,9 +16,23 @@ export function registerStreamMetrics(metrics: AppMetrics, read: StreamMetricsSo
     snapshot ??= read();
     return snapshot;
   };
-  metrics.gauge("hearth_media_live_streams", "Streams currently live on this node.", [], (g) => {
-    g.set(take().streams.length);
-  });
+  // From each stream's state machine: a stream still starting, or ended while its ffmpeg flushes, is not live.
+  metrics.gauge(
+    "hearth_media_live_streams",
+    "Streams currently live on this node (reconnecting included).",
+    [],
+    (g) => {
+      g.set(take().streams.filter((s) => s.phase === "live" || s.phase === "reconnecting").length);
+    },
+  );
+  metrics.gauge(
+    "hearth_media_reconnecting_streams",
+    "Streams waiting for a dropped publisher to come back.",
+    [],
+    (g) => {
+      g.set(take().streams.filter((s) => s.phase === "reconnecting").length);
+    },
+  );
   metrics.gauge(
     "hearth_media_ingest_bitrate_bps",
     "Publisher ingest bitrate, bits per second.",

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@hearth/server-kit";
+import { feedFragments, SYNTHETIC_INIT } from "../testing/test-feed.ts";
 import { createApp } from "./app.ts";
 import { LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
-import { feedFragments, SYNTHETIC_INIT } from "./llhls/test-feed.ts";
 import { EndedStreamRetention, removeLeftovers } from "./retention.ts";
 
 const root = mkdtempSync(join(tmpdir(), "hearth-retention-"));

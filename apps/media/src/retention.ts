@@ -29,14 +29,18 @@ export class EndedStreamRetention {
     this.cancel(publicId);
     return new Promise((settle) => {
       const timer = setTimeout(async () => {
-        this.pending.delete(publicId);
-        this.o.llhls.remove(publicId);
+        // The disk first: once the playlists answer 404 nothing of the stream is left anywhere.
         // force: a directory already gone is fine; nothing else here is worth failing the removal for.
         await rm(join(this.o.hlsDir, publicId), { recursive: true, force: true }).catch(() => {});
+        // A new session that started meanwhile cancelled this removal: its packagers stay.
+        if (this.pending.get(publicId) !== entry) return;
+        this.pending.delete(publicId);
+        this.o.llhls.remove(publicId);
         settle(true);
       }, this.o.seconds * 1000);
       timer.unref?.();
-      this.pending.set(publicId, { timer, settle });
+      const entry = { timer, settle };
+      this.pending.set(publicId, entry);
     });
   }
 

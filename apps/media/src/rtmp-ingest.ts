@@ -31,7 +31,13 @@ interface NmsSession {
   videoHeight: number;
   videoFramerate: number;
   audioCodec: number;
+  rtmp: NmsRtmpProtocol;
   run(): void;
+}
+/** The session's protocol parser: its command handler is where an unpublish shows. */
+interface NmsRtmpProtocol {
+  parserPacket: { header: { type: number; length: number }; payload: Buffer };
+  invokeHandler(): void;
 }
 interface NmsSubscriber {
   id: string;
@@ -75,6 +81,8 @@ export interface RtmpPublisher {
   readonly remote: string;
   /** Resolves when the publisher's socket closes (we do not wait for node-media-server's 30 s grace). */
   readonly closed: Promise<void>;
+  /** Whether the publisher said it stops (FCUnpublish or deleteStream, as OBS's "Stop Streaming") before closing. */
+  unpublished(): boolean;
   isClosed(): boolean;
   /** Bytes received so far (for the ingest bitrate). */
   inBytes(): number;
@@ -101,7 +109,34 @@ export interface RtmpIngest {
 
 const CODEC_NAMES: Record<number, string> = { 7: "h264", 12: "hevc" };
 
-function publisherFor(nms: NmsModules, s: NmsSession): RtmpPublisher {
+/** AMF0 command messages (type 20, or 17 with a leading format byte) whose name is an unpublish. */
+const UNPUBLISH_COMMANDS = ["FCUnpublish", "deleteStream"].map((name) => {
+  // AMF0 string marker 0x02, 16-bit length, the name: how every command message begins.
+  const b = Buffer.alloc(3 + name.length);
+  b[0] = 0x02;
+  b.writeUInt16BE(name.length, 1);
+  b.write(name, 3, "latin1");
+  return b;
+});
+const RTMP_TYPE_FLEX_MESSAGE = 17;
+
+/**
+ * Marks `s` unpublished when the publisher sends FCUnpublish or deleteStream. node-media-server ignores both
+ * (its handler for deleteStream is empty, FCUnpublish is "unhandled"), so its command handler is wrapped.
+ */
+function watchUnpublish(s: NmsSession, mark: () => void): void {
+  const rtmp = s.rtmp;
+  const original = rtmp.invokeHandler.bind(rtmp);
+  rtmp.invokeHandler = () => {
+    const { header, payload } = rtmp.parserPacket;
+    const offset = header.type === RTMP_TYPE_FLEX_MESSAGE ? 1 : 0;
+    const head = payload.subarray(offset, Math.min(header.length, offset + 16));
+    if (UNPUBLISH_COMMANDS.some((c) => head.subarray(0, c.length).equals(c))) mark();
+    original();
+  };
+}
+
+function publisherFor(nms: NmsModules, s: NmsSession, unpublished: () => boolean): RtmpPublisher {
   let closed = false;
   const closedP = new Promise<void>((resolve) => {
     s.socket.once("close", () => {
@@ -119,6 +154,7 @@ function publisherFor(nms: NmsModules, s: NmsSession): RtmpPublisher {
     key: s.streamName,
     remote: s.ip,
     closed: closedP,
+    unpublished,
     isClosed: () => closed,
     inBytes: () => s.inBytes,
     async sourceInfo(timeoutMs) {
@@ -164,12 +200,14 @@ function publisherFor(nms: NmsModules, s: NmsSession): RtmpPublisher {
 export async function startRtmpIngest(o: RtmpIngestOptions): Promise<RtmpIngest> {
   const nms = loadNms();
   const mine = new WeakSet<object>();
+  const unpublished = new WeakSet<object>();
   const server = net.createServer((socket) => {
     // A publisher that vanishes without closing (network loss) would otherwise stay "live" forever:
     // a live RTMP publish never goes quiet for this long.
     socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
     const session = new nms.RtmpSession(socket);
     mine.add(session);
+    watchUnpublish(session, () => unpublished.add(session));
     session.run();
     nms.Context.sessions.set(session.id, session);
     socket.on("close", () => nms.Context.sessions.delete(session.id));
@@ -195,7 +233,7 @@ export async function startRtmpIngest(o: RtmpIngestOptions): Promise<RtmpIngest>
       s.socket.destroy();
       return;
     }
-    o.onPublish(publisherFor(nms, s));
+    o.onPublish(publisherFor(nms, s, () => unpublished.has(s)));
   };
   // RTMP is ingest only: viewers get HLS. Refusing play also keeps the key path from being a player URL.
   const onPrePlay = (s: NmsSession) => {

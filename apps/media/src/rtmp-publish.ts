@@ -1,6 +1,6 @@
 import type { Logger } from "@hearth/server-kit";
+import type { IngestFeed } from "./ingest-feed.ts";
 import type { KeyVerifier } from "./key-verifier.ts";
-import type { IngestFeed } from "./live-stream.ts";
 import type { RtmpPublisher } from "./rtmp-ingest.ts";
 import type { Pipeline } from "./stream-registry.ts";
 
@@ -61,8 +61,11 @@ export function rtmpPublishHandler(deps: RtmpPublishDeps): (pub: RtmpPublisher) 
         kick: () => pub.close(),
       };
       const started = deps.pipeline.publishStarted(publicId, feed);
-      // Registered before awaiting: a drop during start-up must still end the session.
-      void pub.closed.then(() => deps.pipeline.publishStopped(publicId, feed));
+      // Registered before awaiting: a drop during start-up must still end (or pause) the session. An
+      // FCUnpublish/deleteStream before the close is a stop the streamer asked for; anything else a drop.
+      void pub.closed.then(() =>
+        deps.pipeline.publishStopped(publicId, feed, pub.unpublished() ? "clean" : "dropped"),
+      );
       if (!(await started)) {
         deps.logger.warn("rtmp publish refused: stream already live", { publicId, remote: pub.remote });
         pub.close();

@@ -1,55 +1,69 @@
-import type { HeartbeatStream, MediaStreamStatus, ReportOrigin } from "@hearth/contracts";
-import { type IngestFeed, LiveStream, type LiveStreamConfig } from "./live-stream.ts";
+import type { HeartbeatStream, MediaStreamStatus, StreamPhase, StreamStateUpdate } from "@hearth/contracts";
+import type { IngestFeed } from "./ingest-feed.ts";
+import { realTimers, type StopKind, type Timers } from "./live-state.ts";
 import { EndedStreamRetention } from "./retention.ts";
-import { reportOrigins, type StateReporter, stateUpdate } from "./state-reporter.ts";
+import type { StateReporter } from "./state-reporter.ts";
+import { StreamSession, type StreamSessionConfig } from "./stream-session.ts";
 
 /**
  * The one path every ingest feeds: an ingest that has verified a publisher calls `publishStarted`,
- * and `publishStopped` when the publisher goes away. Declared for ingests (RTMP, WHIP relays) to use.
+ * and `publishStopped` when the publisher goes away. Declared for ingests (RTMP, WHIP) to use.
  */
 export interface Pipeline {
-  /** Starts transcoding; false when the stream is already live (a second publisher is refused). */
+  /**
+   * Starts a session, or continues the stream's session when it waits for its dropped publisher (within the
+   * grace); false when the stream already has a publisher (a second one is refused).
+   */
   publishStarted(publicId: string, feed: IngestFeed): Promise<boolean>;
   /**
    * The publisher of `feed` (or the current one) went away. `how`: "clean" for an unpublish the publisher
    * asked for (RTMP FCUnpublish/deleteStream, WHIP DELETE, stop_stream): the session ends; "dropped" for an
    * abrupt end (socket closed or idle, ICE/DTLS failure): the stream waits for the publisher to come back.
+   * Default "clean".
    */
-  publishStopped(publicId: string, feed?: IngestFeed, how?: "clean" | "dropped"): Promise<void>;
+  publishStopped(publicId: string, feed?: IngestFeed, how?: StopKind): Promise<void>;
+  /** Whether a publisher feeds the stream now (false while it waits for a dropped one to come back). */
   isLive(publicId: string): boolean;
 }
 
-export interface RegistryConfig extends LiveStreamConfig {
+export interface RegistryConfig
+  extends Omit<StreamSessionConfig, "node" | "graceMs" | "playableTimeoutMs" | "timers"> {
   reporter: StateReporter;
   /** This node's id in state reports ("default" for a single node). */
   nodeId?: string;
   /** How long an ended stream's playlists, segments and thumb.jpg stay served. */
   retentionSeconds: number;
+  /** How long a dropped publisher may take to come back before the stream ends (RECONNECT_GRACE_SECONDS). */
+  reconnectGraceSeconds: number;
   /** How long a new session may take to produce its first segments before it is reported live anyway. */
   playableTimeoutMs?: number;
+  timers?: Timers;
 }
 
 /** Numbers for /metrics. */
 export interface StreamMetrics {
   publicId: string;
+  /** The stream's state machine ("starting" until playable; "ended" while its last ffmpeg flushes). */
+  phase: StreamPhase;
   ingestBps: number;
   speed: number | null;
   restarts: number;
 }
 
-/** Live sessions by public id, retention of ended ones, and live/offline reports to the manager. */
+/**
+ * The node's streams: one StreamSession (with its state machine) per stream, their reports to the manager,
+ * and the retention of ended ones. "Is it live?" is always asked of the stream's state machine.
+ */
 export class StreamRegistry implements Pipeline {
-  private readonly live = new Map<string, LiveStream>();
+  private readonly sessions = new Map<string, StreamSession>();
   private readonly retention: EndedStreamRetention;
-  /** Serialises each stream's start/stop and its reports, so "offline" never overtakes "live". */
-  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Each stream's reports, sent one after another so a later transition never overtakes an earlier one. */
+  private readonly reports = new Map<string, Promise<void>>();
   private restartsTotal = 0;
-  private readonly origins: ReturnType<typeof reportOrigins>;
-  /** The origin of each stream's newest report (interim: until one state machine per stream owns it). */
-  private readonly lastOrigin = new Map<string, ReportOrigin>();
+  private readonly timers: Timers;
 
   constructor(private readonly c: RegistryConfig) {
-    this.origins = reportOrigins(c.nodeId ?? "default");
+    this.timers = c.timers ?? realTimers;
     this.retention = new EndedStreamRetention({
       seconds: c.retentionSeconds,
       hlsDir: c.hlsDir,
@@ -57,110 +71,112 @@ export class StreamRegistry implements Pipeline {
     });
   }
 
-  private serial<T>(publicId: string, job: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(publicId) ?? Promise.resolve();
-    const next = prev.then(job, job);
-    this.chains.set(
-      publicId,
-      next.catch(() => {}),
-    );
-    return next;
-  }
-
   isLive(publicId: string): boolean {
-    return this.live.has(publicId);
+    return this.sessions.get(publicId)?.state.hasPublisher() ?? false;
   }
 
   async publishStarted(publicId: string, feed: IngestFeed): Promise<boolean> {
-    if (this.live.has(publicId)) return false;
-    const stream = new LiveStream(publicId, feed, this.c);
-    // Claimed synchronously: a second publisher verified a moment later sees the stream as live.
-    this.live.set(publicId, stream);
+    const current = this.sessions.get(publicId);
+    // An ended session may still be flushing its last ffmpeg: a new publisher starts a new session.
+    if (current && current.state.phase !== "ended") {
+      // Claimed synchronously (inside rejoin): a second publisher verified a moment later is refused.
+      const rejoined = await current.rejoin(feed);
+      if (rejoined) this.c.logger.info("stream publisher back within the grace", { publicId });
+      return rejoined;
+    }
+    const session = new StreamSession(
+      publicId,
+      feed,
+      {
+        ...this.c,
+        node: this.c.nodeId ?? "default",
+        graceMs: this.c.reconnectGraceSeconds * 1000,
+        playableTimeoutMs: this.c.playableTimeoutMs ?? 15_000,
+        timers: this.timers,
+      },
+      (update) => this.report(publicId, update),
+      () => this.finished(publicId, session),
+    );
+    this.sessions.set(publicId, session);
     this.retention.cancel(publicId);
-    return this.serial(publicId, async () => {
-      await stream.start();
-      this.c.logger.info("stream publishing", {
-        publicId,
-        source: feed.source,
-        rungs: stream.rungs.map((r) => `${r.name}:${r.video.mode}`),
-      });
-      const rungs = await stream.waitPlayable(this.c.playableTimeoutMs ?? 15_000);
-      if (this.live.get(publicId) !== stream) return true; // already stopped again
-      const origin = this.origins.session();
-      this.lastOrigin.set(publicId, origin);
-      await this.c.reporter.report(publicId, stateUpdate("live", origin, rungs ?? []));
-      this.c.logger.info("stream live", { publicId });
-      return true;
-    });
+    await session.start();
+    return true;
   }
 
-  async publishStopped(publicId: string, feed?: IngestFeed): Promise<void> {
-    const stream = this.live.get(publicId);
-    if (!stream || (feed && stream.feedIn !== feed)) return;
-    this.live.delete(publicId);
-    stream.markEnding();
-    this.restartsTotal += stream.transcoderStats().restarts;
-    await this.serial(publicId, async () => {
-      // The manager hears "offline" at once; ffmpeg may need a moment to flush what it has buffered.
-      const last = this.lastOrigin.get(publicId);
-      const origin = last ? this.origins.next(last) : this.origins.session();
-      this.lastOrigin.delete(publicId);
-      await Promise.all([stream.stop(), this.c.reporter.report(publicId, stateUpdate("ended", origin))]);
-      this.c.logger.info("stream offline", { publicId });
-      // A publisher that came back while ffmpeg was stopping already owns the id: its output must stay.
-      if (!this.live.has(publicId)) void this.retention.schedule(publicId);
-    });
+  async publishStopped(publicId: string, feed?: IngestFeed, how: StopKind = "clean"): Promise<void> {
+    const session = this.sessions.get(publicId);
+    const f = feed ?? session?.feed;
+    if (!session || !f) return;
+    await session.publisherGone(f, how);
   }
 
-  /** The manager deleted the stream: kick the publisher and end the session now. */
+  /** The manager deleted the stream: kick the publisher and end the session now (also while reconnecting). */
   async remove(publicId: string): Promise<void> {
-    const stream = this.live.get(publicId);
-    if (!stream) return;
-    stream.feedIn.kick();
-    await this.publishStopped(publicId);
+    await this.sessions.get(publicId)?.end();
   }
 
-  /** Status for one stream; offline streams report `live: false`. */
+  /** Status for one stream; a stream this node does not have reports `live: false`. */
   status(publicId: string): MediaStreamStatus {
-    const s = this.live.get(publicId);
+    const s = this.sessions.get(publicId);
     if (s) return s.status();
     return { publicId, live: false, phase: null, quality: null, rungs: [], input: null, transcoder: null };
   }
 
   /** Per-stream numbers for /metrics. */
   metrics(): { streams: StreamMetrics[]; restartsEnded: number } {
-    const streams = [...this.live.values()].map((s) => {
-      const t = s.transcoderStats();
-      return { publicId: s.publicId, ingestBps: s.ingestBps(), speed: t.speed, restarts: t.restarts };
-    });
+    const streams = [...this.sessions.values()].map((s) => ({
+      publicId: s.publicId,
+      phase: s.state.phase,
+      ingestBps: s.ingestBps(),
+      speed: s.transcoderStats()?.speed ?? null,
+      restarts: s.restarts(),
+    }));
     return { streams, restartsEnded: this.restartsTotal };
   }
 
-  /** Every live stream's newest reported state, for heartbeats. */
+  /** Every stream this node has reported and not ended, with its newest reported state, for heartbeats. */
   heartbeatStreams(): HeartbeatStream[] {
-    return [...this.lastOrigin].map(([publicId, origin]) => ({
-      publicId,
-      ...stateUpdate("live", origin, this.live.get(publicId)?.status().rungs ?? []),
-    }));
+    const out: HeartbeatStream[] = [];
+    for (const [publicId, s] of this.sessions) {
+      const snap = s.state.snapshot();
+      if (snap.phase === "live" || snap.phase === "reconnecting") out.push({ publicId, ...snap });
+    }
+    return out;
   }
 
   /** Pids of every ffmpeg currently running. */
   pids(): number[] {
-    return [...this.live.values()].map((s) => s.pid()).filter((p): p is number => p !== null);
+    return [...this.sessions.values()].map((s) => s.pid()).filter((p): p is number => p !== null);
   }
 
-  /** Stops every live session (node shutdown): every ffmpeg is gone when this resolves. */
+  /** Ends every session (node shutdown): every ffmpeg is gone when this resolves. */
   async stopAll(): Promise<void> {
-    const ids = [...this.live.keys()];
     await Promise.all(
-      ids.map(async (id) => {
-        const s = this.live.get(id);
-        s?.feedIn.kick();
-        await this.publishStopped(id).catch((err) =>
-          this.c.logger.error("stop failed", { publicId: id, err: String(err) }),
-        );
-      }),
+      [...this.sessions.entries()].map(([id, s]) =>
+        s.end().catch((err) => this.c.logger.error("stop failed", { publicId: id, err: String(err) })),
+      ),
     );
+    // Reports already queued still go out; a shutdown waits for them.
+    await Promise.all([...this.reports.values()]);
     this.retention.clear();
+  }
+
+  private report(publicId: string, update: StreamStateUpdate): void {
+    const prev = this.reports.get(publicId) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.c.reporter.report(publicId, update))
+      .catch((err) => this.c.logger.error("state report failed", { publicId, err: String(err) }));
+    this.reports.set(publicId, next);
+    void next.then(() => {
+      if (this.reports.get(publicId) === next) this.reports.delete(publicId);
+    });
+    this.c.logger.info(`stream ${update.phase}`, { publicId, seq: update.origin.seq });
+  }
+
+  private finished(publicId: string, session: StreamSession): void {
+    if (this.sessions.get(publicId) !== session) return;
+    this.sessions.delete(publicId);
+    this.restartsTotal += session.restarts();
+    void this.retention.schedule(publicId);
   }
 }

@@ -101,8 +101,8 @@ export class Transcoder {
     if (this.o.feed) {
       this.unsubscribe = this.o.feed((chunk) => {
         try {
-          // A buffered write settles later: once ffmpeg is gone it rejects (EPIPE), and nobody else awaits it.
-          const pending = proc.stdin.write(chunk);
+          // write() may hand back a pending flush, which rejects (EPIPE) once ffmpeg is gone.
+          const pending = proc.stdin.write(chunk) as number | Promise<number>;
           if (pending instanceof Promise) pending.catch(() => {});
         } catch {
           // ffmpeg is gone; the exit handler restarts it.

@@ -52,5 +52,5 @@ if (import.meta.main)
   await runStandalone(
     start,
     { env: process.env, logger: createLogger({ svc: "web" }) },
-    { unhandledRejection: "exit" },
+    { uncaughtException: "exit", unhandledRejection: "exit" },
   );

@@ -10,6 +10,16 @@ export function errorResponse(c: Context, status: number, code: string, message:
   return c.json(body, status as 400);
 }
 
+// Stable codes for the statuses Hono's own middleware and validators throw.
+const HTTP_CODES: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
 /** One onError per app: HttpError → its status; anything else → 500, logged with the request id. */
 export function errorHandler(logger: Logger): ErrorHandler {
   return function onError(err, c) {
@@ -18,9 +28,10 @@ export function errorHandler(logger: Logger): ErrorHandler {
       return errorResponse(c, err.status, err.code, err.message);
     }
     if (err instanceof HTTPException) {
+      // Middleware that built its own answer (bearer auth, given our error body) keeps it.
+      if (err.res) return err.getResponse();
       const status = err.status;
-      const code = status === 401 ? "unauthorized" : status === 404 ? "not_found" : "bad_request";
-      return errorResponse(c, status, code, err.message || "request refused");
+      return errorResponse(c, status, HTTP_CODES[status] ?? "bad_request", err.message || "request refused");
     }
     logger.error("unhandled error", {
       requestId: c.get("requestId" as never),

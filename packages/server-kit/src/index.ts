@@ -1,15 +1,13 @@
-export {
-  type AppStartOptions,
-  type CrashOptions,
-  crashHandlers,
-  describeError,
-  type RejectionPolicy,
-  type RunningApp,
-  runStandalone,
-} from "./app-process.ts";
+export { type AppStartOptions, type RunningApp, runStandalone } from "./app-process.ts";
 export { errorHandler, errorResponse, notFoundHandler } from "./error-handler.ts";
 export { HttpError } from "./http-error.ts";
-export { bearerToken, internalAuth, safeEqual } from "./internal-auth.ts";
+export {
+  type BearerGuardOptions,
+  bearerGuard,
+  bearerToken,
+  internalAuth,
+  safeEqual,
+} from "./internal-auth.ts";
 export {
   type InternalClient,
   type InternalClientOptions,
@@ -17,6 +15,6 @@ export {
   UpstreamError,
 } from "./internal-client.ts";
 export { createLogger, type Logger } from "./logger.ts";
-export { allowOnly } from "./method-guard.ts";
 export { AppMetrics, httpMetrics, LATENCY_BUCKETS } from "./metrics.ts";
+export { type CrashPolicy, installCrashHandlers } from "./process-guard.ts";
 export { requestId } from "./request-id.ts";

@@ -2,9 +2,9 @@
  * A minimal app run by `runStandalone`, for the crash-safety test: GET /reject leaves a promise rejection
  * unhandled, GET /throw throws from a timer, GET /healthz answers. Argument: the rejection policy.
  */
-import { createLogger, type RejectionPolicy, runStandalone } from "@hearth/server-kit";
+import { createLogger, runStandalone } from "@hearth/server-kit";
 
-const policy = (process.argv[2] ?? "keep-serving") as RejectionPolicy;
+const policy = process.argv[2] === "exit" ? "exit" : "log";
 await runStandalone(
   async () => {
     const server = Bun.serve({
@@ -28,5 +28,5 @@ await runStandalone(
     };
   },
   { env: {}, logger: createLogger({ svc: "fixture" }) },
-  { unhandledRejection: policy },
+  { uncaughtException: "exit", unhandledRejection: policy },
 );

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { feedFragments, SYNTHETIC_INIT } from "../../testing/test-feed.ts";
 import {
   advancePartLimit,
   isReady,
@@ -7,7 +8,6 @@ import {
   ReloadError,
 } from "./blocking-reload.ts";
 import { RenditionPackager } from "./rendition-packager.ts";
-import { feedFragments, SYNTHETIC_INIT } from "./test-feed.ts";
 
 const q = (s: string) => {
   const p = new URLSearchParams(s);

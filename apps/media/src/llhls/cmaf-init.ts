@@ -91,10 +91,10 @@ function parseTrak(
   const tv = t.versionFlags().version;
   t.skip(tv === 1 ? 16 : 8);
   const id = t.u32();
-  // tkhd ends with width and height as 16.16 fixed point.
+  // tkhd ends with width and height as 16.16 fixed point (the display size, after the pixel aspect ratio).
   const w = new FieldReader(bytes, tkhd.end - 8);
-  const width = w.u32() >>> 16;
-  const height = w.u32() >>> 16;
+  let width = w.u32() >>> 16;
+  let height = w.u32() >>> 16;
   const m = new FieldReader(bytes, mdhd.payload);
   const mv = m.versionFlags().version;
   m.skip(mv === 1 ? 16 : 8);
@@ -104,8 +104,17 @@ function parseTrak(
   const stsd = findPath(bytes, trak, ["mdia", "minf", "stbl", "stsd"]);
   if (stsd) {
     const entry = readBoxHeader(bytes, stsd.payload + 8, stsd.end);
-    if (entry && (entry.type === "avc1" || entry.type === "avc3")) codec = avcCodec(bytes, entry);
-    else if (entry?.type === "mp4a") codec = aacCodec(bytes, entry);
+    if (entry && (entry.type === "avc1" || entry.type === "avc3")) {
+      codec = avcCodec(bytes, entry);
+      // The coded size from the visual sample entry (after reserved 6, data_reference_index 2, pre_defined
+      // and reserved 16): what RESOLUTION means. tkhd's display size differs for non-square pixels
+      // (854x480 scaled from 1280x720 displays as 853 wide).
+      if (entry.payload + 28 <= entry.end) {
+        const v = new FieldReader(bytes, entry.payload + 24);
+        width = v.u16();
+        height = v.u16();
+      }
+    } else if (entry?.type === "mp4a") codec = aacCodec(bytes, entry);
   }
   return { id, handler, timescale, codec, width, height };
 }

@@ -4,7 +4,7 @@ import { HLS_CORS, hlsError, hlsNotFound } from "../hls-responses.ts";
 import { isReady, isTooFarAhead, parseReloadRequest, ReloadError } from "./blocking-reload.ts";
 import type { LlhlsStream } from "./llhls-stream.ts";
 import { renderMediaPlaylist } from "./media-playlist.ts";
-import type { RenditionPackager } from "./rendition-packager.ts";
+import { type HoldTimer, type RenditionPackager, realHoldTimer } from "./rendition-packager.ts";
 import { parseResourceName } from "./resource-names.ts";
 
 /** What the routes need from the registry. */
@@ -31,6 +31,7 @@ async function playlist(
   query: (k: string) => string | undefined,
   s: LlhlsStream,
   name: string,
+  after: HoldTimer,
 ) {
   const p = s.rendition(name);
   if (!p) return hlsNotFound();
@@ -47,7 +48,7 @@ async function playlist(
   if (blocking) {
     if (isTooFarAhead(p, msn, part))
       return hlsError(400, "too_far_ahead", "requested segment or part is too far ahead");
-    const ok = await p.waitFor(() => isReady(p, msn, part), holdMs(p), req.signal);
+    const ok = await p.waitFor(() => isReady(p, msn, part), holdMs(p), req.signal, after);
     if (!ok) return hlsError(503, "not_available", "the requested part did not appear in time");
   }
   if (p.currentInitSeq < 0) return hlsNotFound();
@@ -61,19 +62,25 @@ async function playlist(
   return new Response(body, { headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": cache } });
 }
 
-async function partResponse(req: Request, p: RenditionPackager, id: number): Promise<Response> {
+async function partResponse(
+  req: Request,
+  p: RenditionPackager,
+  id: number,
+  after: HoldTimer,
+): Promise<Response> {
   const have = p.part(id);
   if (have) return media(have.bytes, "video/mp4");
   // Only the preload-hinted part is waited for; anything else missing is a plain 404 (6.2.6).
   if (id !== p.nextPartId || p.ended) return hlsNotFound();
-  const ok = await p.waitFor(() => p.part(id) !== undefined || p.ended, holdMs(p), req.signal);
+  const ok = await p.waitFor(() => p.part(id) !== undefined || p.ended, holdMs(p), req.signal, after);
   const part = p.part(id);
   if (ok && part) return media(part.bytes, "video/mp4");
   return hlsError(503, "not_available", "the hinted part did not appear in time");
 }
 
 /** LL-HLS routes: `/<publicId>/master.m3u8` and `/<publicId>/<rung>/{index.m3u8,init-*.mp4,seg-*.m4s,part-*.m4s}`. */
-export function llhlsRoutes(registry: LlhlsLookup): Hono {
+export function llhlsRoutes(registry: LlhlsLookup, o: { holdTimer?: HoldTimer } = {}): Hono {
+  const after = o.holdTimer ?? realHoldTimer;
   const app = new Hono();
   app.options("/*", () => new Response(null, { status: 204, headers: HLS_CORS }));
   app.get("/:publicId/master.m3u8", (c) => {
@@ -92,8 +99,8 @@ export function llhlsRoutes(registry: LlhlsLookup): Hono {
     if (!s || !p) return hlsNotFound();
     const ref = parseResourceName(c.req.param("file"), s.sessionTag);
     if (!ref) return hlsNotFound();
-    if (ref.kind === "playlist") return playlist(c.req.raw, (k) => c.req.query(k), s, rung);
-    if (ref.kind === "part") return partResponse(c.req.raw, p, ref.id);
+    if (ref.kind === "playlist") return playlist(c.req.raw, (k) => c.req.query(k), s, rung, after);
+    if (ref.kind === "part") return partResponse(c.req.raw, p, ref.id, after);
     if (ref.kind === "segment") {
       const seg = p.segment(ref.msn);
       return seg?.bytes ? media(seg.bytes) : hlsNotFound();

@@ -1,10 +1,16 @@
+import type { Rung } from "@hearth/contracts";
+import { renderMasterPlaylist, type VariantEntry } from "./master-playlist.ts";
 import type { RenditionReport } from "./media-playlist.ts";
-import { type PackagerOptions, RenditionPackager } from "./rendition-packager.ts";
+import { RenditionBitrate } from "./rendition-bitrate.ts";
+import { type PackagerOptions, RenditionPackager, SessionClock } from "./rendition-packager.ts";
 
 /** One rung as the master playlist advertises it. */
 export interface LlhlsVariant {
   name: string;
-  /** Peak bits/s (BANDWIDTH): the rung's video plus audio bitrate caps. */
+  /**
+   * BANDWIDTH floor, bits/s, until the rung's own segments say more (an encoded rung's caps plus fMP4
+   * overhead; 0 for a copied rung, whose bitrate only its segments tell).
+   */
   bandwidth: number;
   width: number;
   height: number;
@@ -13,11 +19,14 @@ export interface LlhlsVariant {
   fixedGop?: boolean;
 }
 
-/** One live stream: a packager per rung, and the master playlist over them. */
+/**
+ * One live stream: a packager per rung, sharing one session clock, and the master playlist over them,
+ * derived from what the packagers parsed (init segments: size and codecs; fragments: frame rate;
+ * segments: bitrates). Nothing is probed a second time.
+ */
 export class LlhlsStream {
   private readonly packagers = new Map<string, RenditionPackager>();
-  /** A master playlist measured from the real output (bitrates, probed format), served instead of the nominal one. */
-  measuredMaster: string | null = null;
+  private readonly bitrates = new Map<string, RenditionBitrate>();
 
   constructor(
     readonly publicId: string,
@@ -27,8 +36,12 @@ export class LlhlsStream {
     options: PackagerOptions,
   ) {
     if (!/^[a-z0-9]{1,16}$/.test(sessionTag)) throw new Error("session tag must be 1-16 of [a-z0-9]");
-    for (const v of variants)
-      this.packagers.set(v.name, new RenditionPackager({ ...options, closeAtTarget: v.fixedGop === true }));
+    const clock = options.clock ?? new SessionClock();
+    for (const v of variants) {
+      const p = new RenditionPackager({ ...options, clock, closeAtTarget: v.fixedGop === true });
+      this.packagers.set(v.name, p);
+      this.bitrates.set(v.name, new RenditionBitrate(p));
+    }
   }
 
   /** The packager of rung `name`, or undefined. */
@@ -47,20 +60,62 @@ export class LlhlsStream {
     return out;
   }
 
-  /** Renders master.m3u8, with CODECS read from each rung's current init segment. */
+  /** Every rung as the master lists it, from the packagers' current input (planned figures until its init). */
+  variantEntries(): VariantEntry[] {
+    return this.variants.map((v) => {
+      const p = this.packagers.get(v.name) as RenditionPackager;
+      const tracks = p.inits.get(p.currentInitSeq)?.info.tracks ?? [];
+      const video = tracks.find((t) => t.handler === "vide");
+      const bitrate = (this.bitrates.get(v.name) as RenditionBitrate).update();
+      const frameRate = p.frameRate ?? v.frameRate;
+      return {
+        name: v.name,
+        bandwidth: Math.max(bitrate.peak, v.bandwidth),
+        ...(bitrate.average > 0 ? { averageBandwidth: bitrate.average } : {}),
+        width: video?.width || v.width,
+        height: video?.height || v.height,
+        ...(frameRate ? { frameRate } : {}),
+        codecs: tracks.map((t) => t.codec).filter((c): c is string => c !== null),
+      };
+    });
+  }
+
+  /** Renders master.m3u8 (the one master renderer). */
   renderMaster(): string {
-    if (this.measuredMaster) return this.measuredMaster;
-    const lines = ["#EXTM3U", "#EXT-X-VERSION:9"];
-    for (const v of this.variants) {
-      const p = this.packagers.get(v.name);
-      const init = p ? p.inits.get(p.currentInitSeq) : undefined;
-      const codecs = init?.info.tracks.map((t) => t.codec).filter((c): c is string => c !== null) ?? [];
-      const attrs = [`BANDWIDTH=${Math.round(v.bandwidth)}`, `RESOLUTION=${v.width}x${v.height}`];
-      if (codecs.length > 0) attrs.push(`CODECS="${codecs.join(",")}"`);
-      if (v.frameRate) attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`);
-      lines.push(`#EXT-X-STREAM-INF:${attrs.join(",")}`, `${v.name}/index.m3u8`);
+    return renderMasterPlaylist(this.variantEntries());
+  }
+
+  /** The rungs as reported to the manager. */
+  rungs(): Rung[] {
+    return this.variantEntries().map((v) => ({
+      name: v.name,
+      bandwidth: Math.round(v.bandwidth),
+      width: v.width,
+      height: v.height,
+      playlist: `${v.name}/index.m3u8`,
+    }));
+  }
+
+  /**
+   * True once every rung has a complete segment from an input newer than `afterInit` (per rung: its
+   * currentInitSeq when the publisher came, -1 for a new session): what a player needs to play.
+   */
+  playableSince(afterInit: ReadonlyMap<string, number>): boolean {
+    for (const [name, p] of this.packagers) {
+      const after = afterInit.get(name) ?? -1;
+      if (!p.segments.some((s) => s.bytes !== null && s.initSeq > after)) return false;
     }
-    return `${lines.join("\n")}\n`;
+    return true;
+  }
+
+  /** Each rung's current init number (see playableSince). */
+  initMarks(): Map<string, number> {
+    return new Map([...this.packagers].map(([n, p]) => [n, p.currentInitSeq]));
+  }
+
+  /** Every packager (the transcoder writes into them in rung order). */
+  renditions(): RenditionPackager[] {
+    return this.variants.map((v) => this.packagers.get(v.name) as RenditionPackager);
   }
 
   /** The stream is over: every playlist ends and waiting requests are answered. */

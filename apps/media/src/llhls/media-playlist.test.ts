@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { checkLlhlsPlaylist, partUris } from "../../testing/playlist-conformance.ts";
+import { feedFragments, SYNTHETIC_INIT } from "../../testing/test-feed.ts";
 import { renderMediaPlaylist } from "./media-playlist.ts";
-import { checkLlhlsPlaylist, partUris } from "./playlist-conformance.ts";
 import { RenditionPackager } from "./rendition-packager.ts";
-import { feedFragments, SYNTHETIC_INIT } from "./test-feed.ts";
 
 function packager(): RenditionPackager {
   return new RenditionPackager({ targetDuration: 1, partTarget: 0.2, windowSegments: 10, partSegments: 2 });

@@ -82,6 +82,11 @@ export class FieldReader {
     this.at += 1;
     return v;
   }
+  u16(): number {
+    const v = this.view.getUint16(this.at);
+    this.at += 2;
+    return v;
+  }
   u32(): number {
     const v = this.view.getUint32(this.at);
     this.at += 4;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Fragment, InitSegment } from "./box-reader.ts";
-import { type PackagerOptions, RenditionPackager, type Segment } from "./rendition-packager.ts";
+import { type PackagerOptions, RenditionPackager, type Segment, SessionClock } from "./rendition-packager.ts";
 
 const TS = 90000;
 const init: InitSegment = {
@@ -234,5 +234,90 @@ describe("RenditionPackager", () => {
     expect(p.nextPartId).toBe(2);
     feed(p, 1, { t0: 0.4 });
     expect(Array.from(p.part(2)?.bytes ?? [])).toEqual([77, 0]);
+  });
+});
+
+describe("RenditionPackager across a joint (a publisher reconnects within the grace)", () => {
+  const other: InitSegment = {
+    bytes: new Uint8Array([4, 5, 6, 7]),
+    info: {
+      primaryTrackId: 1,
+      tracks: [
+        { ...(init.info.tracks[0] as InitSegment["info"]["tracks"][number]), width: 320, height: 180 },
+      ],
+    },
+  };
+
+  test("the sequence continues, the joint is a discontinuity with a new init, and dates stay true", () => {
+    let now = Date.UTC(2026, 0, 1, 12);
+    const p = new RenditionPackager(opts({ closeAtTarget: true, firstMsn: 1000, now: () => now }));
+    p.beginInput(init);
+    for (let i = 0; i < 10; i++) {
+      now += 200;
+      feed(p, 1, { t0: i * 0.2, keyEvery: 1 });
+    }
+    expect(p.segments.map((s) => [s.msn, s.discontinuity, s.initSeq])).toEqual([
+      [1000, false, 0],
+      [1001, false, 0],
+    ]);
+    const beforeJoint = p.segments.at(-1) as Segment;
+    // The publisher drops; 5 s later it is back at another size. ffmpeg starts its timestamps at 0 again.
+    p.endInput();
+    now += 5000;
+    p.beginInput(other);
+    for (let i = 0; i < 5; i++) {
+      now += 200;
+      feed(p, 1, { t0: i * 0.2, keyEvery: 1 });
+    }
+    const joint = p.segments.at(-1) as Segment;
+    expect([joint.msn, joint.discontinuity, joint.initSeq]).toEqual([1002, true, 1]);
+    expect(p.inits.get(1)).toBe(other);
+    // Dated from the new input's own capture time: the gap shows in the dates, the media time does not.
+    expect(joint.programDateTime).toBe(now - 1000);
+    expect(joint.programDateTime - (beforeJoint.programDateTime + beforeJoint.duration * 1000)).toBeCloseTo(
+      5000,
+      5,
+    );
+    // Parts keep counting across the joint, so a blocking reload for the next part just works.
+    expect(joint.parts[0]?.id).toBe(10);
+    expect(p.nextPartId).toBe(15);
+  });
+
+  test("the discontinuity sequence counts joints that leave the window", () => {
+    const p = new RenditionPackager(opts({ closeAtTarget: true, windowSegments: 2 }));
+    p.beginInput(init);
+    feed(p, 5, { keyEvery: 5 });
+    p.endInput();
+    p.beginInput(other);
+    feed(p, 5, { keyEvery: 5 });
+    expect(p.discontinuitySequence).toBe(0);
+    feed(p, 10, { t0: 1, keyEvery: 5 });
+    // The joint segment (msn 1) left the two-segment window.
+    expect(p.segments.map((s) => s.msn)).toEqual([2, 3]);
+    expect(p.discontinuitySequence).toBe(1);
+  });
+
+  test("a session clock dates the same media time alike on every rung, whenever each rung's fragment arrives", () => {
+    const clock = new SessionClock();
+    let now = Date.UTC(2026, 0, 1, 12);
+    const copied = new RenditionPackager(opts({ clock, now: () => now }));
+    const encoded = new RenditionPackager(opts({ clock, closeAtTarget: true, now: () => now }));
+    copied.beginInput(init);
+    encoded.beginInput(init);
+    for (let i = 0; i < 6; i++) {
+      now += 200;
+      feed(copied, 1, { t0: i * 0.2, keyEvery: 1 });
+      // The encoder's output of the same frames arrives 70 ms later.
+      now += 70;
+      feed(encoded, 1, { t0: i * 0.2, keyEvery: 1 });
+      now -= 70;
+    }
+    expect(encoded.segments[0]?.programDateTime).toBe(copied.segments[0]?.programDateTime as number);
+    expect(encoded.segments[1]?.programDateTime).toBe(copied.segments[1]?.programDateTime as number);
+    // Without the shared clock each rung would date from its own first arrival: 70 ms apart.
+    const alone = new RenditionPackager(opts({ now: () => now + 70 }));
+    alone.beginInput(init);
+    feed(alone, 1, { keyEvery: 1 });
+    expect(alone.segments[0]?.programDateTime).not.toBe(copied.segments[0]?.programDateTime as number);
   });
 });

@@ -55,7 +55,55 @@ export interface PackagerOptions {
   closeAtTarget?: boolean;
   /** Wall clock, ms; injectable for tests. */
   now?: () => number;
+  /** Media sequence number of the first segment (see media-sequence.ts: seeded from the wall clock). */
+  firstMsn?: number;
+  /**
+   * The session's one clock: every rung of a stream maps the same media time of an input to the same wall
+   * time (RFC 8216bis 6.2.4). Without one, each rung dates its input from its own first fragment's arrival.
+   */
+  clock?: SessionClock;
 }
+
+/**
+ * One wall-clock origin per input (ffmpeg run) shared by every rung of a session: the first rung to produce
+ * a fragment of input `seq` fixes which wall time that media time was captured at; the others reuse it, so
+ * a copied rung (out first) and encoded rungs (tens of ms later) date the same frame alike.
+ */
+export class SessionClock {
+  private readonly anchors = new Map<number, { wallMs: number; mediaSeconds: number }>();
+  private latest = -1;
+
+  /**
+   * A rung's new input begins; `previous` is that rung's last input number. Rungs meet the same ffmpeg run
+   * in turn, so the first to arrive opens a new number and the others join it (a rung that missed a run,
+   * its ffmpeg gone before that rung's init, skips ahead).
+   */
+  enterInput(previous: number): number {
+    this.latest = Math.max(this.latest, previous + 1);
+    return this.latest;
+  }
+
+  /** The wall time (ms) of media time `mediaSeconds` of input `seq`; `capturedMs` anchors the input's first call. */
+  wallTime(seq: number, mediaSeconds: number, capturedMs: number): number {
+    let a = this.anchors.get(seq);
+    if (!a) {
+      a = { wallMs: capturedMs, mediaSeconds };
+      this.anchors.set(seq, a);
+      // Only the current and the previous input can still produce fragments.
+      for (const k of this.anchors.keys()) if (k < seq - 1) this.anchors.delete(k);
+    }
+    return a.wallMs + (mediaSeconds - a.mediaSeconds) * 1000;
+  }
+}
+
+/** Calls `fn` after `ms`; returns the cancel function. */
+export type HoldTimer = (ms: number, fn: () => void) => () => void;
+
+/** setTimeout as a HoldTimer. */
+export const realHoldTimer: HoldTimer = (ms, fn) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
 
 /** A segment starts at a keyframe once the open one is at least this share of the target. */
 const KEYFRAME_CUT_SHARE = 0.85;
@@ -79,11 +127,12 @@ export class RenditionPackager {
   /** Discontinuities that have left the window (EXT-X-DISCONTINUITY-SEQUENCE). */
   discontinuitySequence = 0;
   ended = false;
-  private nextMsn = 0;
+  private nextMsn: number;
   private partCounter = 0;
   private initSeq = -1;
   private discontinuityPending = false;
-  private anchor: { wallMs: number; decodeTime: number } | null = null;
+  /** This input's number in the session clock (inputs of all rungs are counted alike). */
+  private inputSeq = -1;
   private readonly partsById = new Map<number, Part>();
   private carry: Uint8Array[] = [];
   /**
@@ -96,11 +145,31 @@ export class RenditionPackager {
 
   constructor(readonly o: PackagerOptions) {
     this.now = o.now ?? Date.now;
+    this.nextMsn = o.firstMsn ?? 0;
+    this.clock = o.clock ?? new SessionClock();
   }
+
+  private readonly clock: SessionClock;
+  private frameSeconds = 0;
 
   /** Id of the next part to be produced (the EXT-X-PRELOAD-HINT target). */
   get nextPartId(): number {
     return this.partCounter;
+  }
+
+  /** Frames per second of the newest fragment (its duration over its sample count), or null before any. */
+  get frameRate(): number | null {
+    return this.frameSeconds > 0 ? Math.round(1000 / this.frameSeconds) / 1000 : null;
+  }
+
+  /** Init + the newest complete segment that starts with a keyframe: a file any decoder reads on its own; or null. */
+  latestDecodable(): Uint8Array | null {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const s = this.segments[i];
+      const init = s ? this.inits.get(s.initSeq) : undefined;
+      if (s?.bytes && init && s.parts[0]?.independent) return concatBytes([init.bytes, s.bytes]);
+    }
+    return null;
   }
 
   /** The sequence number of the current init segment, or -1 before the first input. */
@@ -113,8 +182,9 @@ export class RenditionPackager {
     this.closeOpenSegment();
     this.initSeq += 1;
     this.inits.set(this.initSeq, init);
-    this.discontinuityPending = this.segments.length > 0 || this.nextMsn > 0;
-    this.anchor = null;
+    // The first input of a session seeded from the wall clock starts at a large msn: no discontinuity then.
+    this.discontinuityPending = this.segments.length > 0 || this.nextMsn > (this.o.firstMsn ?? 0);
+    this.inputSeq = this.clock.enterInput(this.inputSeq);
     this.carry = [];
     this.cleanRun = [];
     this.ended = false;
@@ -131,15 +201,20 @@ export class RenditionPackager {
       return;
     }
     const seconds = f.duration / f.timescale;
+    this.frameSeconds = seconds / f.sampleCount;
     // The fragment is written once its last frame is encoded: its first frame was captured `seconds` earlier.
-    this.anchor ??= { wallMs: this.now() - seconds * 1000, decodeTime: f.decodeTime };
+    const wallMs = this.clock.wallTime(
+      this.inputSeq,
+      f.decodeTime / f.timescale,
+      this.now() - seconds * 1000,
+    );
     let open = this.openSegment();
     if (!open || this.shouldCut(open, f.keyframe, seconds)) {
       this.closeOpenSegment();
       open = {
         msn: this.nextMsn++,
         initSeq: this.initSeq,
-        programDateTime: this.anchor.wallMs + ((f.decodeTime - this.anchor.decodeTime) / f.timescale) * 1000,
+        programDateTime: wallMs,
         discontinuity: this.discontinuityPending,
         parts: [],
         duration: 0,
@@ -226,18 +301,26 @@ export class RenditionPackager {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves true as soon as `ready()` holds (checked now and after every change), false after `timeoutMs`. */
-  waitFor(ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Resolves true as soon as `ready()` holds (checked now and after every change), false after `timeoutMs`
+   * (timed by `after`, the real clock unless a test moves its own).
+   */
+  waitFor(
+    ready: () => boolean,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    after: HoldTimer = realHoldTimer,
+  ): Promise<boolean> {
     if (ready()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (ok: boolean) => {
-        clearTimeout(timer);
+        cancelTimer();
         unsubscribe();
         signal?.removeEventListener("abort", onAbort);
         resolve(ok);
       };
       const onAbort = () => finish(false);
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const cancelTimer = after(timeoutMs, () => finish(false));
       const unsubscribe = this.subscribe(() => {
         if (ready()) finish(true);
       });

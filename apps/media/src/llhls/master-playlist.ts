@@ -1,13 +1,14 @@
-/** One variant as it goes into master.m3u8, every number taken from the real output. */
+/** One variant as it goes into master.m3u8. */
 export interface VariantEntry {
   name: string;
   /** Peak segment bitrate, bits/s (what BANDWIDTH means in RFC 8216). */
   bandwidth: number;
-  averageBandwidth: number;
+  /** Mean bitrate, bits/s; omitted before a segment has been measured. */
+  averageBandwidth?: number;
   width: number;
   height: number;
-  frameRate: number;
-  /** RFC 6381 codec strings, e.g. ["avc1.64001f", "mp4a.40.2"]. */
+  frameRate?: number;
+  /** RFC 6381 codec strings from the init segment, e.g. ["avc1.64001f", "mp4a.40.2"]; empty before it. */
   codecs: string[];
 }
 
@@ -19,14 +20,12 @@ export interface VariantEntry {
 export function renderMasterPlaylist(variants: VariantEntry[]): string {
   const lines = ["#EXTM3U", "#EXT-X-VERSION:6"];
   for (const v of variants) {
-    const attrs = [
-      `BANDWIDTH=${Math.round(v.bandwidth)}`,
-      `AVERAGE-BANDWIDTH=${Math.round(v.averageBandwidth)}`,
-      `RESOLUTION=${v.width}x${v.height}`,
-      `FRAME-RATE=${v.frameRate.toFixed(3)}`,
-      `CODECS="${v.codecs.join(",")}"`,
-      `NAME="${v.name}"`,
-    ];
+    const attrs = [`BANDWIDTH=${Math.round(v.bandwidth)}`];
+    if (v.averageBandwidth) attrs.push(`AVERAGE-BANDWIDTH=${Math.round(v.averageBandwidth)}`);
+    attrs.push(`RESOLUTION=${v.width}x${v.height}`);
+    if (v.frameRate) attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`);
+    if (v.codecs.length > 0) attrs.push(`CODECS="${v.codecs.join(",")}"`);
+    attrs.push(`NAME="${v.name}"`);
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(",")}`, `${v.name}/index.m3u8`);
   }
   return `${lines.join("\n")}\n`;

@@ -1,5 +1,5 @@
-import type { Fragment, InitSegment } from "./box-reader.ts";
-import type { RenditionPackager } from "./rendition-packager.ts";
+import type { Fragment, InitSegment } from "../src/llhls/box-reader.ts";
+import type { RenditionPackager } from "../src/llhls/rendition-packager.ts";
 
 /** Test support: a one-track init segment (90 kHz video) for packagers fed synthetic fragments. */
 export const SYNTHETIC_INIT: InitSegment = {

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { type DatabaseHandle, openDatabase } from "@hearth/db";
 import { createLogger } from "@hearth/server-kit";
-import { createApp } from "./app.ts";
-import { mediaNodeStore } from "./media-nodes.ts";
-import type { ChatService, MediaService } from "./services.ts";
-import { streamStore } from "./stream-store.ts";
+import { createApp, type ManagerDeps } from "../src/app.ts";
+import { liveStateStore } from "../src/live-state.ts";
+import { mediaNodeStore } from "../src/media-nodes.ts";
+import type { ChatService, MediaService } from "../src/services.ts";
+import { streamStore } from "../src/stream-store.ts";
 
 /** Postgres for tests: the machine's real server unless TEST_DATABASE_URL says otherwise. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -26,7 +27,7 @@ export async function freshDatabase(kind: "postgres" | "pglite"): Promise<Databa
  */
 export function serviceDoubles() {
   const calls: string[] = [];
-  const state = { mediaDown: false, chatDown: false };
+  const state = { mediaDown: false, chatDown: false, mediaNotReady: false };
   const media: MediaService = {
     async create(publicId) {
       calls.push(`media.create ${publicId}`);
@@ -41,6 +42,10 @@ export function serviceDoubles() {
     async remove(publicId) {
       calls.push(`media.remove ${publicId}`);
     },
+    async ready() {
+      if (state.mediaDown || state.mediaNotReady) throw new Error("media unreachable");
+      return "the media double answers";
+    },
   };
   const chat: ChatService = {
     async create(publicId) {
@@ -54,23 +59,54 @@ export function serviceDoubles() {
     async counts() {
       return { rooms: {} };
     },
+    async ready() {
+      if (state.chatDown) throw new Error("chat unreachable");
+      return "the chat double answers";
+    },
   };
   return { media, chat, calls, state };
 }
 
-/** A manager app over a real database with service doubles. */
-export function managerFor(handle: DatabaseHandle, directoryCacheMs = 0) {
+/** A clock tests move by hand (ms since 1970). */
+export function manualClock(start = Date.now()) {
+  let t = start;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+export interface ManagerOptions {
+  directoryCacheMs?: number;
+  nodeTimeoutMs?: number;
+  now?: () => number;
+  /** Replaces any dependency (e.g. the real placed media service over the same registry). */
+  override?: Partial<ManagerDeps>;
+}
+
+/** A manager app over a real database with service doubles; the stores are returned for direct checks. */
+export function managerFor(handle: DatabaseHandle, options: ManagerOptions | number = {}) {
+  const o = typeof options === "number" ? { directoryCacheMs: options } : options;
   const services = serviceDoubles();
+  const timeoutMs = o.nodeTimeoutMs ?? 6000;
+  const clock = o.now ? { now: o.now } : {};
+  const store = streamStore(handle.db);
+  const nodes = mediaNodeStore(handle.db, { timeoutMs, ...clock });
+  const liveState = liveStateStore(handle.db, { timeoutMs, ...clock });
   const app = createApp({
-    store: streamStore(handle.db),
-    nodes: mediaNodeStore(handle.db, 6000),
+    store,
+    nodes,
+    liveState,
     media: services.media,
     chat: services.chat,
     viewers: { get: () => 3 },
     logger: createLogger({}, { silent: true }),
     internalToken: INTERNAL,
     publicWebUrl: "http://localhost:8080",
-    directoryCacheMs,
+    directoryCacheMs: o.directoryCacheMs ?? 0,
+    ...o.override,
   });
-  return { app, ...services };
+  return { app, store, nodes, liveState, ...services };
 }

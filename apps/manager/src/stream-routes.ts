@@ -1,0 +1,251 @@
+import { type StartedStream, StreamName } from "@hearth/contracts";
+import { bearerToken, HttpError, type Logger, type UpstreamError } from "@hearth/server-kit";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import {
+  Bitrate,
+  errorResponse,
+  jsonResponse,
+  ListQuery,
+  PublicIdParam,
+  StartedStream as StartedStreamSchema,
+  StartStreamBody,
+  StreamList,
+  StreamLookup,
+  WhipInfo,
+} from "./api-schemas.ts";
+import { decodeCursor, toList, toLookup } from "./directory.ts";
+import type { PageCache } from "./page-cache.ts";
+import type { ChatService, MediaService } from "./services.ts";
+import { keyMatches, newPrivateId, newPublicId } from "./stream-key.ts";
+import type { StreamRow, StreamStore } from "./stream-store.ts";
+import { describeIssues, rejectInvalid } from "./validation-hook.ts";
+import type { ViewerCounts } from "./viewer-counts.ts";
+
+/** What a stream creation asks for, once its name has been validated. */
+export interface CreationRequest {
+  name: string;
+  creationToken: string | undefined;
+}
+
+/**
+ * Decides whether this request may create a stream (the instance's creation policy, per-client limits): throws an
+ * HttpError to refuse, else says who created it. The start_stream route calls it once, before anything is made.
+ */
+export type CreationGuard = (c: Context, request: CreationRequest) => Promise<{ creatorIp: string | null }>;
+
+/** Anyone may create a stream; the creator is not recorded. */
+export const openCreation: CreationGuard = async () => ({ creatorIp: null });
+
+export interface StreamRouteDeps {
+  store: StreamStore;
+  media: MediaService;
+  chat: ChatService;
+  viewers: ViewerCounts;
+  logger: Logger;
+  pages: PageCache;
+  guardCreation: CreationGuard;
+  /** Base of watch links, e.g. http://localhost:8080. */
+  publicWebUrl: string;
+}
+
+const streamKey = [{ streamKey: [] }];
+
+const listStreams = createRoute({
+  method: "get",
+  path: "/streams",
+  summary: "Live and created streams, live first, newest first",
+  request: { query: ListQuery },
+  responses: {
+    200: jsonResponse("a page of streams", StreamList),
+    400: errorResponse("bad limit or cursor"),
+  },
+});
+
+const startStream = createRoute({
+  method: "post",
+  path: "/start_stream",
+  summary: "Create a stream; the only response that carries its private id",
+  description: "The name comes from `?name=` or the body, JSON or form (the query wins).",
+  request: {
+    query: z.object({ name: z.string().optional().openapi({ description: "the stream's display name" }) }),
+    // A form post works too (an HTML form, `curl -d`), and so does no body at all.
+    body: {
+      content: {
+        "application/json": { schema: StartStreamBody },
+        "application/x-www-form-urlencoded": { schema: StartStreamBody },
+      },
+      required: false,
+    },
+  },
+  responses: {
+    201: jsonResponse("created", StartedStreamSchema),
+    400: errorResponse("bad name"),
+    503: errorResponse("media or chat unreachable; nothing was created"),
+  },
+});
+
+const lookupStream = createRoute({
+  method: "get",
+  path: "/stream/{publicId}",
+  summary: "Where to watch and chat; with bitrate, the best rung under it (the top rung for a large one)",
+  request: { params: PublicIdParam, query: z.object({ bitrate: Bitrate.optional() }) },
+  responses: {
+    200: jsonResponse("the stream", StreamLookup),
+    400: errorResponse("bad public id or bitrate"),
+    404: errorResponse("unknown stream"),
+  },
+});
+
+const stopStream = createRoute({
+  method: "post",
+  path: "/stop_stream/{publicId}",
+  summary: "End a stream (kept in history)",
+  security: streamKey,
+  request: { params: PublicIdParam },
+  responses: {
+    204: { description: "ended" },
+    401: errorResponse("no key"),
+    403: errorResponse("wrong key"),
+    404: errorResponse("unknown stream"),
+  },
+});
+
+const startWrtcStream = createRoute({
+  method: "post",
+  path: "/start_wrtc_stream/{publicId}",
+  summary: "Ready WebRTC (WHIP) ingest; returns the WHIP URL",
+  security: streamKey,
+  request: { params: PublicIdParam },
+  responses: {
+    200: jsonResponse("WHIP endpoint", WhipInfo),
+    401: errorResponse("no key"),
+    403: errorResponse("wrong key"),
+    404: errorResponse("unknown stream"),
+    409: errorResponse("the stream has ended"),
+  },
+});
+
+/** The public streams API: each route defined once, with the schemas it parses and documents. */
+export function streamRoutes(deps: StreamRouteDeps): OpenAPIHono {
+  const { store, media, chat, logger, pages } = deps;
+  const app = new OpenAPIHono({ defaultHook: rejectInvalid });
+  app.openAPIRegistry.registerComponent("securitySchemes", "streamKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "the stream's private id",
+  });
+
+  app.openapi(listStreams, async (c) => {
+    const { limit, cursor: rawCursor } = c.req.valid("query");
+    const cursor = rawCursor ? decodeCursor(rawCursor) : undefined;
+    const body = await pages.get(`${limit}|${rawCursor ?? ""}`, async () =>
+      JSON.stringify(toList(await store.list(limit, cursor), limit, deps.publicWebUrl, deps.viewers)),
+    );
+    // The page is cached as its JSON text (rendered once per refresh), so it is sent as is.
+    return c.body(body, 200, { "content-type": "application/json" }) as never;
+  });
+
+  app.openapi(startStream, async (c) => {
+    const json = c.req.valid("json");
+    const form = c.req.valid("form");
+    const body = { name: json.name ?? form.name, creationToken: json.creationToken ?? form.creationToken };
+    const raw = c.req.valid("query").name ?? body.name;
+    if (raw === undefined)
+      throw new HttpError(400, "invalid_input", "name is required (?name= or JSON body)");
+    const parsed = StreamName.safeParse(raw);
+    if (!parsed.success) throw new HttpError(400, "invalid_input", describeIssues(parsed.error, "name"));
+    const name = parsed.data;
+    const { creatorIp } = await deps.guardCreation(c, { name, creationToken: body.creationToken });
+
+    const publicId = newPublicId();
+    const privateId = newPrivateId();
+    // Both services first, the row last: a failure leaves nothing half-created behind.
+    const [m, r] = await Promise.allSettled([media.create(publicId), chat.create(publicId)]);
+    if (m.status === "rejected" || r.status === "rejected") {
+      if (m.status === "fulfilled") await media.remove(publicId, m.value.node).catch(() => {});
+      if (r.status === "fulfilled") await chat.remove(publicId).catch(() => {});
+      const reason = m.status === "rejected" ? m.reason : r.status === "rejected" ? r.reason : undefined;
+      logger.warn("start_stream failed upstream", { publicId, err: (reason as Error).message });
+      throw new HttpError(503, "upstream_unavailable", (reason as Error).message, { "Retry-After": "2" });
+    }
+    let row: StreamRow;
+    try {
+      row = await store.create({
+        publicId,
+        privateId,
+        name,
+        mediaNode: m.value.node,
+        rtmpServer: m.value.rtmpServer,
+        whipUrl: m.value.whipUrl,
+        hlsUrl: m.value.hlsUrl,
+        chatUrl: r.value.chatUrl,
+        creatorIp,
+      });
+    } catch (err) {
+      await Promise.allSettled([media.remove(publicId, m.value.node), chat.remove(publicId)]);
+      throw err;
+    }
+    pages.clear();
+    logger.info("stream created", { publicId, node: m.value.node });
+    const out: StartedStream = {
+      publicId,
+      privateId,
+      name: row.name,
+      rtmp: { server: row.rtmpServer, streamKey: privateId },
+      whipUrl: row.whipUrl,
+      hlsUrl: row.hlsUrl,
+      chatUrl: row.chatUrl,
+      watchUrl: `${deps.publicWebUrl}/watch/${publicId}`,
+    };
+    return c.json(out, 201);
+  });
+
+  app.openapi(lookupStream, async (c) => {
+    const { publicId } = c.req.valid("param");
+    const { bitrate } = c.req.valid("query");
+    const row = await store.get(publicId);
+    if (!row) throw new HttpError(404, "not_found", "no stream with that public id");
+    return c.json(toLookup(row, bitrate), 200);
+  });
+
+  /** The stream named in the path, when the bearer key is its private id. */
+  async function authorised(publicId: string, authorization: string | undefined): Promise<StreamRow> {
+    const key = bearerToken(authorization);
+    if (!key)
+      throw new HttpError(401, "unauthorized", "send the stream key as Authorization: Bearer <private id>");
+    const row = await store.get(publicId);
+    if (!row) throw new HttpError(404, "not_found", "no stream with that public id");
+    if (!keyMatches(key, row.keyHash))
+      throw new HttpError(403, "forbidden", "that key does not belong to this stream");
+    return row;
+  }
+
+  app.openapi(stopStream, async (c) => {
+    const row = await authorised(c.req.valid("param").publicId, c.req.header("authorization"));
+    if (await store.end(row.publicId)) {
+      pages.clear();
+      // The row is ended first, so the key is already refused; the services clean up after.
+      const results = await Promise.allSettled([
+        media.remove(row.publicId, row.mediaNode),
+        chat.remove(row.publicId),
+      ]);
+      for (const res of results) {
+        if (res.status === "rejected") {
+          const err = res.reason as UpstreamError;
+          logger.warn("stop_stream: a service did not confirm", { publicId: row.publicId, err: err.message });
+        }
+      }
+      logger.info("stream ended", { publicId: row.publicId });
+    }
+    return c.body(null, 204);
+  });
+
+  app.openapi(startWrtcStream, async (c) => {
+    const row = await authorised(c.req.valid("param").publicId, c.req.header("authorization"));
+    if (row.endedAt) throw new HttpError(409, "stream_ended", "this stream has ended; start a new one");
+    return c.json({ whipUrl: row.whipUrl }, 200);
+  });
+
+  return app;
+}
