@@ -22,6 +22,8 @@
 #   --workers N|auto       nginx worker processes per tier [CDN_WORKERS, auto]
 #   --access-log on|off    access logs in DIR/<tier>/logs [CDN_ACCESS_LOG, on]
 #   --cache-max SIZE       disk cache limit per tier [CDN_CACHE_MAX, 1g]
+#   --live-lock MS         cache-lock timeout for LL-HLS blocking reloads and hinted parts, ~1.25 x the
+#                          media nodes' part target [CDN_LIVE_LOCK_MS, 250] (see nginx/edge.conf.template)
 # NGINX names the nginx binary (default: nginx from PATH). The URL scheme is described in infra/README.md.
 set -euo pipefail
 
@@ -39,6 +41,7 @@ SHIELD_ADDR=${CDN_SHIELD_ADDR:-}
 WORKERS=${CDN_WORKERS:-auto}
 ACCESS_LOG=${CDN_ACCESS_LOG:-on}
 CACHE_MAX=${CDN_CACHE_MAX:-1g}
+LIVE_LOCK_MS=${CDN_LIVE_LOCK_MS:-250}
 
 die() { echo "cdn: $*" >&2; exit 2; }
 
@@ -66,6 +69,7 @@ while [ $# -gt 0 ]; do
     --workers) WORKERS=$2 ;;
     --access-log) ACCESS_LOG=$2 ;;
     --cache-max) CACHE_MAX=$2 ;;
+    --live-lock) LIVE_LOCK_MS=$2 ;;
     *) die "unknown option $1" ;;
   esac
   shift 2
@@ -79,6 +83,8 @@ ADDR_RE='^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$'
 [[ $WORKERS =~ ^([0-9]{1,3}|auto)$ ]] || die "bad worker count: $WORKERS"
 [[ $ACCESS_LOG =~ ^(on|off)$ ]] || die "--access-log is on or off"
 [[ $CACHE_MAX =~ ^[0-9]+[kKmMgG]?$ ]] || die "bad cache size: $CACHE_MAX"
+[[ $LIVE_LOCK_MS =~ ^[0-9]{1,5}$ ]] || die "bad live lock timeout (ms): $LIVE_LOCK_MS"
+LIVE_LOCK="${LIVE_LOCK_MS}ms"
 if [ -z "$SHIELD_ADDR" ]; then
   if [ "$BIND" = "0.0.0.0" ] || [ "$BIND" = "*" ]; then SHIELD_ADDR="127.0.0.1:$SHIELD_PORT"; else SHIELD_ADDR="$BIND:$SHIELD_PORT"; fi
 fi
@@ -125,7 +131,7 @@ render_media() {
 fill() {
   local text name
   text=$(<"$1")
-  for name in USER WORKERS ERROR_LOG_LINE ACCESS_LOG_LINE CACHE_MAX BIND EDGE_PORT SHIELD_PORT SHIELD_ADDR MEDIA_UPSTREAMS \
+  for name in USER WORKERS ERROR_LOG_LINE ACCESS_LOG_LINE COLLAPSE_LOG_LINE COLLAPSE_SOCK CACHE_MAX LIVE_LOCK BIND EDGE_PORT SHIELD_PORT SHIELD_ADDR MEDIA_UPSTREAMS \
     HLS_UPSTREAM_MAP HLS_PATH_MAP WHIP_UPSTREAM_MAP WHIP_PATH_MAP WHIP_PREFIX_MAP MANAGER_SERVERS WEB_SERVERS \
     CHAT_SERVERS; do
     text=${text//"@@$name@@"/${!name}}
@@ -138,6 +144,9 @@ render_tier() {
   local t=$1 prefix="$DIR/$1"
   mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp" "$prefix/cache"
   cp "$HERE"/nginx/*.conf "$prefix/conf/"
+  # The tier's collapse stage listens here; a socket left by a killed nginx would block the next start.
+  COLLAPSE_SOCK="$prefix/tmp/collapse.sock"
+  [ "$cmd" = render ] || [ "$cmd" = check ] || rm -f "$COLLAPSE_SOCK"
   fill "$HERE/nginx/$t.conf.template" >"$prefix/conf/nginx.conf"
 }
 
@@ -149,10 +158,12 @@ render() {
   [ "$(id -u)" != 0 ] || USER="user $(id -un) $(id -gn);"
   ERROR_LOG_LINE="logs/error.log warn"
   if [ "$ACCESS_LOG" = on ]; then ACCESS_LOG_LINE="logs/access.log cdn buffer=64k flush=1s"; else ACCESS_LOG_LINE="off"; fi
+  if [ "$ACCESS_LOG" = on ]; then COLLAPSE_LOG_LINE="logs/collapse.log cdn buffer=64k flush=1s"; else COLLAPSE_LOG_LINE="off"; fi
   # In a container the logs belong on the standard streams, where `docker compose logs` finds them.
   if [ "$cmd" = serve ]; then
     ERROR_LOG_LINE="stderr warn"
     [ "$ACCESS_LOG" != on ] || ACCESS_LOG_LINE="/dev/stdout cdn"
+    [ "$ACCESS_LOG" != on ] || COLLAPSE_LOG_LINE="/dev/stdout cdn"
   fi
   render_media
   MANAGER_SERVERS=$(server_lines manager "$MANAGER")

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
+want_cdn=0
+[ "${1:-}" = "--cdn" ] && want_cdn=1
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -25,6 +27,8 @@ if ! command -v bun >/dev/null 2>&1; then
   npm i -g bun >/dev/null
 fi
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || apt_install ffmpeg
+# `start.sh --cdn` runs infra/cdn.sh: the system's nginx.
+[ $want_cdn = 0 ] || command -v nginx >/dev/null 2>&1 || apt_install nginx
 
 if [ $want_test = 1 ]; then
   apt_install nginx chromium wrk postgresql redis-server fonts-dejavu-core docker-compose

@@ -3,6 +3,8 @@
  * Without DATABASE_URL: embedded mode, one Bun process, one PGlite handle shared by every app (each still on
  * its own port, each built by its own app.ts). With DATABASE_URL: every app runs as its own process and they
  * share nothing but Postgres, Redis and HTTP. SIGINT/SIGTERM stop everything that was started, ffmpeg included.
+ * `--cdn`: the production path on one machine: infra/cdn.sh's nginx shield + edge in front of the apps, and every
+ * public URL (pages, API, HLS, WHIP, chat) on the edge (CDN_EDGE_PORT, default 8088).
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -22,9 +24,9 @@ const ROOT = join(import.meta.dir, "..");
 // listens, so a script that waits for the manager (/readyz) can create a stream at once. The web tier last:
 // it calls all of them.
 const APPS = ["chat", "media", "manager", "web"] as const;
-// Stop order: the web tier first, then media (its last "offline" reports still reach the manager), the manager
+// Stop order: the CDN (in front of everything) first, then the web tier, then media (its last "offline" reports still reach the manager), the manager
 // last; the database after all of them.
-const STOP_ORDER = ["web", "media", "chat", "manager"] as const;
+const STOP_ORDER = ["cdn", "web", "media", "chat", "manager"] as const;
 
 const LauncherEnv = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -37,9 +39,11 @@ const LauncherEnv = z.object({
   CHAT_PORT: z.coerce.number().int().default(8082),
   MEDIA_HTTP_PORT: z.coerce.number().int().default(8083),
   RTMP_PORT: z.coerce.number().int().default(1935),
+  CDN_EDGE_PORT: z.coerce.number().int().default(8088),
 });
 
 const env = LauncherEnv.parse(process.env);
+const behindCdn = process.argv.includes("--cdn");
 const logger = createLogger({ svc: "hearth" }, { silent: env.LOG_SILENT === "1" });
 // Internal calls need a shared secret; embedded mode makes one per run unless the operator set one.
 // Every address one app needs of another follows from the ports, unless the operator set it.
@@ -54,6 +58,16 @@ const childEnv: Record<string, string | undefined> = {
   PUBLIC_WHIP_BASE: `http://${host}:${env.MEDIA_HTTP_PORT}/whip`,
   PUBLIC_RTMP_BASE: `rtmp://${host}:${env.RTMP_PORT}/live`,
   PUBLIC_CHAT_BASE: `ws://${host}:${env.CHAT_PORT}`,
+  // Behind the CDN, viewers and browsers reach only the edge (infra/README.md: the URL scheme); the web server
+  // still renders pages from the manager directly.
+  ...(behindCdn && {
+    PUBLIC_WEB_URL: `http://${host}:${env.CDN_EDGE_PORT}`,
+    MANAGER_URL: `http://${host}:${env.CDN_EDGE_PORT}/api`,
+    MANAGER_SSR_URL: `http://127.0.0.1:${env.MANAGER_PORT}`,
+    PUBLIC_HLS_BASE: `http://${host}:${env.CDN_EDGE_PORT}/hls`,
+    PUBLIC_WHIP_BASE: `http://${host}:${env.CDN_EDGE_PORT}/whip`,
+    PUBLIC_CHAT_BASE: `ws://${host}:${env.CDN_EDGE_PORT}`,
+  }),
   ...process.env,
   WEB_PORT: String(env.WEB_PORT),
   MANAGER_PORT: String(env.MANAGER_PORT),
@@ -71,7 +85,7 @@ const PORTS = {
 } as const;
 const present = APPS.filter((a) => existsSync(join(ROOT, "apps", a, "src", "main.ts")));
 
-const stops = new Map<(typeof APPS)[number] | "db", () => Promise<void>>();
+const stops = new Map<(typeof STOP_ORDER)[number] | "db", () => Promise<void>>();
 const urls: Array<[string, string]> = [];
 let stopping = false;
 
@@ -207,6 +221,57 @@ async function waitUntil(what: string, url: string): Promise<void> {
     logger.error(`gave up waiting for ${what}`, { url, last });
     await stopAll("not-ready", 1);
   }
+}
+
+if (behindCdn && !stopping) await startCdn();
+
+/** Runs infra/cdn.sh up in front of the apps (stopped with them) and waits for its "ready" line. */
+async function startCdn(): Promise<void> {
+  const local = (port: number) => `127.0.0.1:${port}`;
+  const cdn = Bun.spawn(
+    [
+      "bash",
+      join(ROOT, "infra", "cdn.sh"),
+      "up",
+      "--dir",
+      join(env.DATA_DIR, "cdn"),
+      "--edge-port",
+      String(env.CDN_EDGE_PORT),
+    ]
+      .concat(["--media", `media-1=${local(env.MEDIA_HTTP_PORT)}`, "--web", local(env.WEB_PORT)])
+      .concat(["--manager", local(env.MANAGER_PORT), "--chat", local(env.CHAT_PORT)]),
+    { stdout: "pipe", stderr: "inherit" },
+  );
+  // Stopped first (STOP_ORDER): the CDN is in front of everything else.
+  stops.set("cdn", async () => {
+    cdn.kill("SIGTERM");
+    await cdn.exited;
+  });
+  // Read up to the ready line only; the pipe stays open (released, not cancelled) so cdn.sh never hits SIGPIPE.
+  const reader = cdn.stdout.getReader();
+  let out = "";
+  while (!out.includes("cdn: ready")) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    out += new TextDecoder().decode(chunk.value);
+  }
+  reader.releaseLock();
+  if (!out.includes("cdn: ready")) {
+    logger.error("infra/cdn.sh did not start; stopping the platform", { output: out.trim() });
+    await stopAll("cdn-failed", 1);
+    return;
+  }
+  void cdn.exited.then((code) => {
+    if (!stopping) {
+      logger.error("the CDN exited; stopping the platform", { code });
+      void stopAll("cdn-exit", 1);
+    }
+  });
+  // In embedded mode the apps list their own (direct) URLs: put what a viewer opens first.
+  urls.unshift(
+    ["CDN edge (open this)", childEnv.PUBLIC_WEB_URL ?? ""],
+    ["CDN edge HLS", childEnv.PUBLIC_HLS_BASE ?? ""],
+  );
 }
 
 const width = Math.max(0, ...urls.map(([k]) => k.length));

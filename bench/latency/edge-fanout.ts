@@ -1,10 +1,10 @@
 /**
  * LL-HLS clients through the infra/ nginx edge + shield: each does what hls.js does at the live edge (a
- * blocking reload for the next part and a request for the hinted part, in parallel), with nginx's cache
- * lock timeout for blocking reloads and parts set to each value in turn (edited in the rendered configs,
- * then a reload). Per delivered part: time from its completion in the packager to both responses in hand,
+ * blocking reload for the next part and a request for the hinted part, in parallel), with the front cache-lock
+ * timeout for blocking reloads and parts (cdn.sh --live-lock; behind it each tier's collapse stage) set to each
+ * value in turn (edited in the rendered configs, then a reload). Per delivered part: time from its completion in the packager to both responses in hand,
  * and how many requests reached the origin per part. Everything shares the 2 cores with other suites.
- * Run: bun bench/latency/edge-fanout.ts [seconds=10] [clients=1,20,100] [timeouts=10s,50ms]
+ * Run: bun bench/latency/edge-fanout.ts [seconds=10] [clients=1,20,100] [timeouts=300ms,100ms,1s]
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import { percentile } from "../../tests/e2e/support/stats.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const counts = (process.argv[3] ?? "1,20,100").split(",").map(Number);
-const timeouts = (process.argv[4] ?? "10s,50ms").split(",");
+const timeouts = (process.argv[4] ?? "300ms,100ms,1s").split(",");
 
 let originRequests = 0;
 const rig = startLlhlsRig({
@@ -33,19 +33,21 @@ const cdn = await startCdn({
 while (packager.lastCompleteMsn() < 1) await Bun.sleep(100);
 const base = `${cdn.edge}/hls/media-1/${PUBLIC_ID}/hi`;
 
-/** Sets proxy_cache_lock_timeout for blocking reloads and parts in both tiers and reloads nginx. */
+/**
+ * Sets the front cache-lock timeout for blocking reloads and parts in both tiers and reloads nginx: the only
+ * proxy_cache_lock_timeout lines in a rendered nginx.conf are those (the others are in the included hls-*.conf).
+ */
 async function setLockTimeout(value: string): Promise<void> {
-  for (const tier of ["edge", "shield"])
-    for (const f of ["hls-blocking.conf", "hls-part.conf"]) {
-      const path = join(cdn.dir, tier, "conf", f);
-      writeFileSync(
-        path,
-        readFileSync(path, "utf8").replace(
-          /proxy_cache_lock_timeout \S+;/,
-          `proxy_cache_lock_timeout ${value};`,
-        ),
-      );
-    }
+  for (const tier of ["edge", "shield"]) {
+    const path = join(cdn.dir, tier, "conf", "nginx.conf");
+    writeFileSync(
+      path,
+      readFileSync(path, "utf8").replaceAll(
+        /proxy_cache_lock_timeout \S+;/g,
+        `proxy_cache_lock_timeout ${value};`,
+      ),
+    );
+  }
   for (const pid of cdn.nginxPids) process.kill(pid, "SIGHUP");
   await Bun.sleep(1500);
 }

@@ -3,11 +3,12 @@
  * chat nodes in-process or as child processes, and a WebSocket client that records every frame.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { type ChatServerFrame, ChatServerFrame as ServerFrame } from "@hearth/contracts";
+import { type ChatServerFrame, chatSubprotocols, ChatServerFrame as ServerFrame } from "@hearth/contracts";
 import { type DatabaseHandle, openDatabase, streams } from "@hearth/db";
 import { createLogger, type Logger, type RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
+import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
 import { until as pollUntil } from "./support/until.ts";
 
 export { capturingLogger } from "./support/capturing-logger.ts";
@@ -55,7 +56,13 @@ export async function manager(
   logger: Logger = silent,
 ): Promise<{ app: RunningApp; url: string }> {
   const app = await startManager({
-    env: { MANAGER_PORT: "0", BIND_HOST: "127.0.0.1", INTERNAL_TOKEN, COUNTS_POLL_MS: "60000" },
+    env: {
+      ...NO_CREATION_LIMITS,
+      MANAGER_PORT: "0",
+      BIND_HOST: "127.0.0.1",
+      INTERNAL_TOKEN,
+      COUNTS_POLL_MS: "60000",
+    },
     logger,
     db,
   });
@@ -105,8 +112,9 @@ export class ChatClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   closeCode: number | undefined;
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  /** Connects to `url`; an identity is offered as a subprotocol, as the web client does (never in the URL). */
+  constructor(url: string, identity?: string) {
+    this.ws = new WebSocket(url, chatSubprotocols(identity));
     this.opened = new Promise((resolve, reject) => {
       this.ws.addEventListener("open", () => resolve(), { once: true });
       this.ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
@@ -123,10 +131,14 @@ export class ChatClient {
     });
   }
 
-  /** Connects and waits for `hello`. */
-  static async join(base: string, publicId: string, q: Record<string, string> = {}): Promise<ChatClient> {
-    const qs = new URLSearchParams(q).toString();
-    const c = new ChatClient(`${base}/rooms/${publicId}${qs ? `?${qs}` : ""}`);
+  /** Connects (with a display name and an identity when given) and waits for `hello`. */
+  static async join(
+    base: string,
+    publicId: string,
+    o: { name?: string; identity?: string } = {},
+  ): Promise<ChatClient> {
+    const qs = o.name ? `?${new URLSearchParams({ name: o.name })}` : "";
+    const c = new ChatClient(`${base}/rooms/${publicId}${qs}`, o.identity);
     await c.opened;
     await c.next("hello");
     return c;

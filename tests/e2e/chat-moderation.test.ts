@@ -105,10 +105,12 @@ describe("moderation", () => {
     fresh.close();
   });
 
-  test("a time-out silences a user until it ends, even after reconnecting", { timeout: 15_000 }, async () => {
+  // When a time-out ends and slow mode's spacing are timed with an injected clock in
+  // apps/chat/src/chat-hub.test.ts; here the real node, its database and reconnects.
+  test("a time-out silences a user, even after reconnecting with their identity", async () => {
     const { publicId, key, mod, viewer } = await setup();
     await authenticate(mod, key);
-    mod.send({ type: "timeout", userId: viewer.hello.you.userId, seconds: 2 });
+    mod.send({ type: "timeout", userId: viewer.hello.you.userId, seconds: 600 });
     const note = await viewer.next("moderation");
     expect(note.userId).toBe(viewer.hello.you.userId);
     expect(note.until).toBeGreaterThan(Date.now());
@@ -123,9 +125,23 @@ describe("moderation", () => {
     expect(back.hello.you.userId).toBe(viewer.hello.you.userId);
     back.send({ type: "send", text: "still timed out?" });
     await back.error("timed_out");
-    await Bun.sleep(2100);
-    back.send({ type: "send", text: "free again" });
-    expect((await mod.next("message")).message.text).toBe("free again");
+    // The moderator lifts it (an unban clears a time-out too) and the same identity talks again.
+    mod.send({ type: "unban", userId: viewer.hello.you.userId });
+    // The unban is stored before it is published, so the viewer tries until it lands (a refusal while timed out
+    // is not a strike and spends no token).
+    await until(
+      "the time-out lifted",
+      async () => {
+        back.send({ type: "send", text: "free again" });
+        await Bun.sleep(250);
+        return mod.texts().includes("free again");
+      },
+      15_000,
+    );
+    expect(mod.all("message")[0]?.message).toMatchObject({
+      text: "free again",
+      userId: viewer.hello.you.userId,
+    });
     mod.close();
     back.close();
   });
@@ -138,9 +154,7 @@ describe("moderation", () => {
     expect((await viewer.closed).code).toBe(4003);
     const identity = viewer.hello.you.identity;
     for (const name of ["viewer", "totally_new_name"]) {
-      const again = new ChatClient(
-        `${chat.ws}/rooms/${publicId}?identity=${encodeURIComponent(identity)}&name=${name}`,
-      );
+      const again = new ChatClient(`${chat.ws}/rooms/${publicId}?name=${name}`, identity);
       await again.error("banned");
       expect((await again.closed).code).toBe(4003);
       expect(again.all("hello")).toEqual([]);
@@ -158,28 +172,24 @@ describe("moderation", () => {
     for (const c of [mod, forged, forgiven]) c.close();
   });
 
-  test("slow mode: one message per N seconds per user, the moderator exempt", {
-    timeout: 15_000,
-  }, async () => {
+  test("slow mode: one message per N seconds per user, the moderator exempt; off again", async () => {
     const { key, mod, viewer } = await setup();
     await authenticate(mod, key);
-    mod.send({ type: "slow", seconds: 2 });
-    expect((await viewer.next("slow")).seconds).toBe(2);
+    mod.send({ type: "slow", seconds: 600 });
+    expect((await viewer.next("slow")).seconds).toBe(600);
     viewer.send({ type: "send", text: "first" });
     viewer.send({ type: "send", text: "second" });
     await viewer.error("slow_mode");
     mod.send({ type: "send", text: "mod 1" });
     mod.send({ type: "send", text: "mod 2" });
     await viewer.next("message", 3);
-    await Bun.sleep(2100);
-    viewer.send({ type: "send", text: "third" });
-    await viewer.next("message", 4);
-    expect(viewer.texts()).toEqual(["first", "mod 1", "mod 2", "third"]);
+    expect(viewer.texts()).toEqual(["first", "mod 1", "mod 2"]);
     mod.send({ type: "slow", seconds: 0 });
     await viewer.next("slow", 2);
+    viewer.send({ type: "send", text: "third" });
     viewer.send({ type: "send", text: "fourth" });
-    viewer.send({ type: "send", text: "fifth" });
-    await viewer.next("message", 6);
+    await viewer.next("message", 5);
+    expect(viewer.texts()).toEqual(["first", "mod 1", "mod 2", "third", "fourth"]);
     mod.close();
     viewer.close();
   });

@@ -122,9 +122,7 @@ describe("two chat nodes through Redis", () => {
     expect((await viewer.closed).code).toBe(4003);
     // Reconnecting to either node with the same identity is refused.
     for (const node of [a, b]) {
-      const again = new ChatClient(
-        `${node.ws}/rooms/${publicId}?identity=${encodeURIComponent(viewer.hello.you.identity)}`,
-      );
+      const again = new ChatClient(`${node.ws}/rooms/${publicId}`, viewer.hello.you.identity);
       await again.error("banned");
       expect((await again.closed).code).toBe(4003);
     }

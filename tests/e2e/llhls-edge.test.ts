@@ -1,7 +1,7 @@
 /**
  * LL-HLS through the CDN: Hearth's packager (fed by a real -re ffmpeg) as the origin, the real nginx shield +
  * edge from infra/cdn.sh in front, and hls.js 1.7.4 in headless Chromium playing the edge's URL in
- * low-latency mode. Also the HTTP rules one request at a time: blocking reloads keyed by their query and
+ * low-latency mode (how far behind it plays is measured by bench/latency, not asserted here). Also the HTTP rules one request at a time: blocking reloads keyed by their query and
  * answered when the part exists, parts immutable and cached, the hinted part held and passed through.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -45,15 +45,13 @@ test("a blocking reload through the edge waits for its part, is keyed by its que
   const now = await (await fetch(`${variant()}?_HLS_msn=0`)).text(); // msn 0 exists: answered at once, fresh
   const next = nextPartOrThrow(now);
   const url = `${variant()}?_HLS_msn=${next.msn}&_HLS_part=${next.part}`;
-  const t0 = performance.now();
   const res = await fetch(url);
-  const held = performance.now() - t0;
   const body = await res.text();
+  // Answered (not the origin's 503 after 3 target durations), naming the part it waited for: the old hint is now
+  // a listed part.
   expect(res.status).toBe(200);
-  // The answer names the part it waited for (the old hint is now a listed part) and came when it existed.
   expect(body).toContain(`URI="${next.hint}"`);
   expect(body.split("\n").some((l) => l.startsWith("#EXT-X-PART:") && l.includes(next.hint))).toBe(true);
-  expect(held).toBeLessThan(3000);
   expect(originSaw).toContain(`/hls/${PUBLIC_ID}/hi/index.m3u8?_HLS_msn=${next.msn}&_HLS_part=${next.part}`);
   const again = await fetch(url);
   expect(again.headers.get("x-cache-status")).toBe("HIT");
@@ -84,7 +82,7 @@ test("the preload-hinted part is passed through, held until complete, then immut
   expect(originSaw.filter((p) => p.endsWith(`/${next.hint}`)).length).toBeLessThanOrEqual(3);
 }, 30_000);
 
-test("hls.js in low-latency mode plays through the edge, loading parts from it, under 2.5 s behind", async () => {
+test("hls.js in low-latency mode plays through the edge, loading parts from it", async () => {
   const r = await view(`${cdn.edge}/hls/media-1/${PUBLIC_ID}/master.m3u8`, { lowLatency: true, seconds: 12 });
   expect(r.errors.filter((e) => e.endsWith(":fatal"))).toEqual([]);
   expect(r.firstFrameMs).not.toBeNull();
@@ -92,12 +90,8 @@ test("hls.js in low-latency mode plays through the edge, loading parts from it, 
   // hls.js loaded parts (not only whole segments), and from the edge's host.
   expect(r.partsLoaded).toBeGreaterThan(20);
   expect(r.lastPartUrl ?? "").toStartWith(`${cdn.edge}/hls/media-1/`);
+  // It knows where it is in the stream (program date-time); how far behind is bench/latency's question.
   expect(r.latencies.length).toBeGreaterThan(8);
-  const p95 = percentile(r.latencies, 95);
-  console.log(
-    `through the edge: latency p50 ${percentile(r.latencies, 50)} ms p95 ${p95} ms, first frame ${Math.round(r.firstFrameMs ?? 0)} ms, ${r.partsLoaded} parts`,
-  );
-  expect(p95).toBeLessThan(2500);
   // The edge's own log agrees: parts and blocking reloads were served by it (flushed every second).
   await Bun.sleep(1500);
   const log = readFileSync(join(cdn.dir, "edge", "logs", "access.log"), "utf8").split("\n");

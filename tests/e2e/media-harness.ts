@@ -13,6 +13,7 @@ import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
 import { type RunningMedia, start as startMedia } from "../../apps/media/src/main.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
+import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
 import { freePort } from "./support/ports.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
 
@@ -42,6 +43,7 @@ export async function startPlatform(mediaEnv: Record<string, string> = {}): Prom
   const lines: string[] = [];
   const logger = capturingLogger(lines);
   const common = {
+    ...NO_CREATION_LIMITS,
     INTERNAL_TOKEN: TOKEN,
     BIND_HOST: "127.0.0.1",
     DATA_DIR: dataDir,

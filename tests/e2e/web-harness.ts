@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { openDatabase } from "@hearth/db";
 import type { AppStartOptions, RunningApp } from "@hearth/server-kit";
 import { capturingLogger } from "./support/capturing-logger.ts";
+import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
 import { freePort } from "./support/ports.ts";
 import { PAGE_POLL_MS, type Probe, until as pollUntil, untilAnswers } from "./support/until.ts";
 
@@ -20,6 +21,8 @@ export interface WebPlatform {
   webUrl: string;
   managerUrl: string;
   mediaUrl: string;
+  /** The chat node's HTTP side (/metrics, /healthz). */
+  chatUrl: string;
   /** Log lines of every app, by app name. */
   logs: Record<string, string[]>;
   stop(): Promise<void>;
@@ -38,6 +41,7 @@ export async function startWebPlatform(env: Record<string, string> = {}): Promis
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-web-e2e-"));
   const p = { web: freePort(), manager: freePort(), chat: freePort(), media: freePort(), rtmp: freePort() };
   const common = {
+    ...NO_CREATION_LIMITS,
     INTERNAL_TOKEN: `web-e2e-${randomBytes(12).toString("hex")}`,
     BIND_HOST: "127.0.0.1",
     DATA_DIR: dataDir,
@@ -85,6 +89,7 @@ export async function startWebPlatform(env: Record<string, string> = {}): Promis
     webUrl: `http://127.0.0.1:${p.web}`,
     managerUrl: `http://127.0.0.1:${p.manager}`,
     mediaUrl: `http://127.0.0.1:${p.media}`,
+    chatUrl: `http://127.0.0.1:${p.chat}`,
     logs,
     stop,
   };

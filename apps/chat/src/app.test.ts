@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RoomCounts } from "@hearth/contracts";
+import { testHub } from "../testing/test-hub.ts";
 import { createApp } from "./app.ts";
-import { testHub } from "./test-hub.ts";
+import { trustedProxies } from "./client-ip.ts";
 
 const TOKEN = "unit-test-internal-token";
 let t: Awaited<ReturnType<typeof testHub>>;
@@ -15,8 +16,10 @@ beforeAll(async () => {
     logger: t.logger,
     internalToken: TOKEN,
     publicChatBase: "wss://chat.example.org",
+    trustedProxies: trustedProxies("127.0.0.1"),
   });
-});
+  // An in-memory PGlite migrates in a second alone, far longer on a machine busy with other suites.
+}, 60_000);
 afterAll(async () => {
   await t.hub.close();
   await t.handle.close();
@@ -90,11 +93,132 @@ describe("chat HTTP side", () => {
       logger: broken.logger,
       internalToken: TOKEN,
       publicChatBase: "ws://x",
+      trustedProxies: trustedProxies(""),
     });
     // The second argument of fetch is Bun's server; the database fails before it is used.
     const server = { upgrade: () => false };
     const res = await brokenApp.request("/rooms/abcdefgh12", { headers: { upgrade: "websocket" } }, server);
     expect(res.status).toBe(503);
     expect((await res.json()).error.code).toBe("unavailable");
+  });
+});
+
+describe("the upgrade: identity out of the URL, connections per address capped", () => {
+  /** A stand-in for Bun's server: records what the app upgraded with; the socket never opens. */
+  function fakeServer(address: string) {
+    const upgrades: Array<{ data: { userId: string; ip: string }; headers?: Record<string, string> }> = [];
+    return {
+      upgrades,
+      requestIP: () => ({ address, family: "IPv4", port: 1 }),
+      upgrade(_req: Request, o: (typeof upgrades)[number]) {
+        upgrades.push(o);
+        return true;
+      },
+    };
+  }
+
+  // One hub with a cap of 2 for these tests (a PGlite start is slow on a busy machine); each uses its own addresses.
+  let c: Awaited<ReturnType<typeof capped>>;
+  beforeAll(async () => {
+    c = await capped(2);
+  }, 60_000);
+  afterAll(async () => {
+    await c.hub.close();
+    await c.handle.close();
+  });
+
+  async function capped(limit: number) {
+    const h = await testHub(undefined, { maxConnectionsPerIp: limit });
+    await h.hub.createRoom("caproom123");
+    const a = createApp({
+      hub: h.hub,
+      metrics: h.metrics,
+      logger: h.logger,
+      internalToken: TOKEN,
+      publicChatBase: "ws://x",
+      trustedProxies: trustedProxies("127.0.0.1"),
+    });
+    return { ...h, app: a };
+  }
+
+  test("the identity offered as a subprotocol is used and the protocol selected; ?identity= is ignored", async () => {
+    await app.request("/internal/rooms", {
+      method: "POST",
+      headers: auth,
+      body: '{"publicId":"idroom1234"}',
+    });
+    const issued = t.hub.o.identity.issue();
+    const server = fakeServer("203.0.113.5");
+    const ws = { upgrade: "websocket" };
+    const viaProtocol = await app.request(
+      "/rooms/idroom1234",
+      { headers: { ...ws, "sec-websocket-protocol": `hearth-chat.v1, hearth-identity.${issued.token}` } },
+      server,
+    );
+    expect(viaProtocol.status).toBe(200);
+    expect(server.upgrades[0]?.data.userId).toBe(issued.userId);
+    expect(server.upgrades[0]?.headers).toEqual({ "Sec-WebSocket-Protocol": "hearth-chat.v1" });
+    await app.request(
+      `/rooms/idroom1234?identity=${encodeURIComponent(issued.token)}`,
+      { headers: ws },
+      server,
+    );
+    expect(server.upgrades[1]?.data.userId).not.toBe(issued.userId);
+    expect(server.upgrades[1]?.headers).toEqual({});
+  });
+
+  test("the N+1th connection from one address gets 429 with Retry-After, counted in /metrics", async () => {
+    const server = fakeServer("203.0.113.7");
+    const open = () => c.app.request("/rooms/caproom123", { headers: { upgrade: "websocket" } }, server);
+    expect((await open()).status).toBe(200);
+    expect((await open()).status).toBe(200);
+    const refused = await open();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("30");
+    expect((await refused.json()).error.code).toBe("too_many_connections");
+    expect(c.hub.cap.held("203.0.113.7")).toBe(2);
+    // Another address is not affected.
+    expect(
+      (
+        await c.app.request(
+          "/rooms/caproom123",
+          { headers: { upgrade: "websocket" } },
+          fakeServer("203.0.113.8"),
+        )
+      ).status,
+    ).toBe(200);
+    const metrics = await (await c.app.request("/metrics")).text();
+    expect(metrics).toMatch(/^chat_connections_refused_total\{reason="per_ip_limit"\} 1$/m);
+    expect(metrics).toMatch(/^chat_client_addresses 2$/m);
+  });
+
+  test("behind a trusted proxy the forwarded address counts; an untrusted peer cannot forge one", async () => {
+    const edge = fakeServer("127.0.0.1");
+    const viaEdge = (xff: string) =>
+      c.app.request("/rooms/caproom123", { headers: { upgrade: "websocket", "x-forwarded-for": xff } }, edge);
+    expect((await viaEdge("198.51.100.1")).status).toBe(200);
+    expect((await viaEdge("198.51.100.1")).status).toBe(200);
+    expect((await viaEdge("198.51.100.2")).status).toBe(200);
+    expect((await viaEdge("198.51.100.1")).status).toBe(429);
+    expect(c.hub.cap.held("127.0.0.1")).toBe(0);
+    const direct = fakeServer("203.0.113.9");
+    const forged = (xff: string) =>
+      c.app.request(
+        "/rooms/caproom123",
+        { headers: { upgrade: "websocket", "x-forwarded-for": xff } },
+        direct,
+      );
+    expect((await forged("1.1.1.1")).status).toBe(200);
+    expect((await forged("2.2.2.2")).status).toBe(200);
+    expect((await forged("3.3.3.3")).status).toBe(429);
+  });
+
+  test("a slot is given back when an upgrade does not happen", async () => {
+    const failing = { requestIP: () => ({ address: "203.0.113.10" }), upgrade: () => false };
+    for (let i = 0; i < 3; i++) {
+      const res = await c.app.request("/rooms/caproom123", { headers: { upgrade: "websocket" } }, failing);
+      expect(res.status).toBe(400);
+    }
+    expect(c.hub.cap.held("203.0.113.10")).toBe(0);
   });
 });

@@ -1,4 +1,11 @@
-import { ChatCreateRoom, ChatDisplayName, type ChatRoomAddress, PublicId } from "@hearth/contracts";
+import {
+  CHAT_SUBPROTOCOL,
+  ChatCreateRoom,
+  ChatDisplayName,
+  type ChatRoomAddress,
+  identityFromSubprotocols,
+  PublicId,
+} from "@hearth/contracts";
 import {
   errorHandler,
   HttpError,
@@ -10,6 +17,8 @@ import {
 import type { Server } from "bun";
 import { Hono } from "hono";
 import type { ChatHub } from "./chat-hub.ts";
+import { clientIp, type TrustedProxies } from "./client-ip.ts";
+import { ConnectionLimitError } from "./connection-cap.ts";
 import type { ChatMetrics } from "./metrics.ts";
 import type { ConnData } from "./room.ts";
 
@@ -20,6 +29,8 @@ export interface ChatAppDeps {
   internalToken: string;
   /** e.g. ws://localhost:8082; a room's chatUrl is `${publicChatBase}/rooms/<publicId>`. */
   publicChatBase: string;
+  /** Peers whose X-Forwarded-For names the client (the nginx edge); others count as themselves. */
+  trustedProxies: TrustedProxies;
 }
 
 function publicIdOr400(value: unknown): string {
@@ -40,7 +51,11 @@ export function createApp(deps: ChatAppDeps): Hono {
     c.json({ ok: true, bus: hub.bus.kind, busConnected: hub.bus.connected(), rooms: hub.rooms.size }),
   );
 
-  deps.metrics.observeHub({ rooms: () => hub.rooms.size, busConnected: () => hub.bus.connected() });
+  deps.metrics.observeHub({
+    rooms: () => hub.rooms.size,
+    busConnected: () => hub.bus.connected(),
+    addresses: () => hub.cap.addresses(),
+  });
   app.get("/metrics", () => deps.metrics.render());
 
   app.get("/rooms/:publicId", async (c) => {
@@ -52,14 +67,28 @@ export function createApp(deps: ChatAppDeps): Hono {
     }
     // A bad name in the URL is ignored: the client can still pick one with a nick frame.
     const name = ChatDisplayName.safeParse(c.req.query("name") ?? "");
+    // The identity is a secret: it comes as a subprotocol, never from the URL (which proxies log). An
+    // `?identity=` from an old client is ignored, so it gets a fresh identity rather than a logged one.
+    const identity = identityFromSubprotocols(c.req.header("sec-websocket-protocol"));
+    const peer = typeof server.requestIP === "function" ? server.requestIP(c.req.raw)?.address : undefined;
+    const ip = clientIp(peer, c.req.header("x-forwarded-for"), deps.trustedProxies);
     const data = await hub
-      .admit(publicId, c.req.query("identity") ?? null, name.success ? name.data : null)
+      .admit(publicId, identity, name.success ? name.data : null, ip)
       .catch((err: Error) => {
+        if (err instanceof ConnectionLimitError) {
+          throw new HttpError(429, "too_many_connections", `${err.message}; close another tab and retry`, {
+            "Retry-After": "30",
+          });
+        }
         // Only a room this node has not loaded yet needs the database; say "try again", not 500.
         deps.logger.warn("cannot admit a chat connection", { room: publicId, err: err.message });
         throw new HttpError(503, "unavailable", "chat is unavailable for a moment; retry");
       });
-    if (server.upgrade(c.req.raw, { data })) return new Response(null);
+    // A browser that offered subprotocols fails the handshake unless one is selected: always ours.
+    const headers: Record<string, string> = c.req.header("sec-websocket-protocol")
+      ? { "Sec-WebSocket-Protocol": CHAT_SUBPROTOCOL }
+      : {};
+    if (server.upgrade(c.req.raw, { data, headers })) return new Response(null);
     hub.abandon(data);
     throw new HttpError(400, "upgrade_failed", "the WebSocket handshake was not valid");
   });

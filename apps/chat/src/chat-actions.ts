@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "@hearth/server-kit";
 import type { ChatBus } from "./bus.ts";
+import type { Clock } from "./clock.ts";
 import { claimDisplayName, releaseDisplayName } from "./display-names.ts";
 import type { Enforcement } from "./enforcement.ts";
 import type { HistoryStore } from "./history-store.ts";
@@ -17,12 +18,13 @@ export interface ActionContext {
   verifier: KeyVerifier;
   logger: Logger;
   enforce: Enforcement;
+  clock: Clock;
 }
 
 /** A viewer posts a message: name, standing, slow mode and the token bucket are checked, in that order. */
 export function send(ctx: ActionContext, ws: ChatSocket, room: Room, text: string): void {
   const d = ws.data;
-  const now = Date.now();
+  const now = ctx.clock.now();
   if (!d.name) {
     ctx.enforce.refuse(ws, "name_required", "pick a display name first (a nick frame)");
     return;

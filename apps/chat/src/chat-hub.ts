@@ -4,6 +4,8 @@ import type { WebSocketHandler } from "bun";
 import type { BusEvent, BusHandler, ChatBus } from "./bus.ts";
 import { type ActionContext, nick, send } from "./chat-actions.ts";
 import { isRefusal, parseClientFrame } from "./client-frame.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { ConnectionCap } from "./connection-cap.ts";
 import { claimDisplayName, releaseDisplayName } from "./display-names.ts";
 import { Enforcement } from "./enforcement.ts";
 import type { HistoryStore } from "./history-store.ts";
@@ -28,6 +30,10 @@ export interface ChatHubOptions {
   backpressureLimit: number;
   /** Rooms with at least `batchMin` local sockets send frames in batches every `batchMs` (0: never). */
   fanout: { batchMs: number; batchMin: number };
+  /** Open connections allowed per client address (0: no cap). */
+  maxConnectionsPerIp: number;
+  /** Time for time-outs, slow mode, strikes and rate buckets; tests move a fake one. */
+  clock?: Clock;
 }
 
 /** The piece of Bun's server the hub publishes through (topic fan-out in native code). */
@@ -46,12 +52,18 @@ export class ChatHub {
 
   private readonly enforce: Enforcement;
   private readonly actions: ActionContext;
+  private readonly clock: Clock;
+  /** Open connections per client address. */
+  readonly cap: ConnectionCap;
 
   constructor(readonly o: ChatHubOptions) {
+    this.clock = o.clock ?? systemClock;
     this.bus = o.bus((room, event) => this.deliver(room, event));
-    this.enforce = new Enforcement(o.metrics, o.strikesPerMinute);
+    this.enforce = new Enforcement(o.metrics, o.strikesPerMinute, this.clock);
     const { store, metrics, verifier, logger } = o;
-    this.actions = { store, metrics, verifier, logger, bus: this.bus, enforce: this.enforce };
+    const clock = this.clock;
+    this.actions = { store, metrics, verifier, logger, clock, bus: this.bus, enforce: this.enforce };
+    this.cap = new ConnectionCap({ perIp: o.maxConnectionsPerIp, metrics, logger, clock });
   }
 
   /** Binds the hub to the running server and starts refreshing the other nodes' counts. */
@@ -62,8 +74,31 @@ export class ChatHub {
     }
   }
 
-  /** Everything needed before the upgrade: the room (loaded and watched), the identity, any refusal. */
-  async admit(publicId: string, identityToken: string | null, wantedName: string | null): Promise<ConnData> {
+  /**
+   * Everything needed before the upgrade: a connection slot for the client's address (throws
+   * ConnectionLimitError past the cap), the room (loaded and watched), the identity, any refusal.
+   */
+  async admit(
+    publicId: string,
+    identityToken: string | null,
+    wantedName: string | null,
+    ip: string,
+  ): Promise<ConnData> {
+    this.cap.acquire(ip);
+    try {
+      return await this.admitHolding(publicId, identityToken, wantedName, ip);
+    } catch (err) {
+      this.cap.release(ip);
+      throw err;
+    }
+  }
+
+  private async admitHolding(
+    publicId: string,
+    identityToken: string | null,
+    wantedName: string | null,
+    ip: string,
+  ): Promise<ConnData> {
     const known = this.o.identity.verify(identityToken);
     const { userId, token } = known
       ? { userId: known, token: identityToken as string }
@@ -72,12 +107,14 @@ export class ChatHub {
     const data: ConnData = {
       connId: this.nextConn++,
       room: publicId,
+      ip,
+      slotHeld: true,
       userId,
       identity: token,
       name: null,
       nameTaken: false,
       moderator: false,
-      bucket: new TokenBucket(burst, messages / windowSeconds),
+      bucket: new TokenBucket(burst, messages / windowSeconds, () => this.clock.now()),
       strikes: [],
     };
     const room = await this.acquire(publicId);
@@ -87,7 +124,7 @@ export class ChatHub {
         message: "no open room here",
         close: ChatCloseCode.roomNotFound,
       };
-    } else if (room.standing(userId, Date.now()) === "banned") {
+    } else if (room.standing(userId, this.clock.now()) === "banned") {
       room.pending--;
       this.releaseIfIdle(room);
       data.refusal = {
@@ -104,6 +141,7 @@ export class ChatHub {
 
   /** Undoes admit() when the upgrade did not happen. */
   abandon(data: ConnData): void {
+    this.releaseSlot(data);
     const room = this.rooms.get(data.room);
     if (room && !data.refusal) {
       releaseDisplayName(this.bus, room, data.connId, data.name);
@@ -162,6 +200,7 @@ export class ChatHub {
 
   private onClose(ws: ChatSocket, code: number): void {
     const d = ws.data;
+    this.releaseSlot(d);
     if (d.refusal) return;
     const room = this.rooms.get(d.room);
     this.o.metrics.connections--;
@@ -343,6 +382,12 @@ export class ChatHub {
     const seen = new Set(room.recent.map((m) => m.id));
     room.recent = [...history.filter((m) => !seen.has(m.id)), ...room.recent];
     return room;
+  }
+
+  private releaseSlot(d: ConnData): void {
+    if (!d.slotHeld) return;
+    d.slotHeld = false;
+    this.cap.release(d.ip);
   }
 
   private releaseIfIdle(room: Room): void {

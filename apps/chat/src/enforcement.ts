@@ -1,4 +1,5 @@
 import { ChatCloseCode, type ChatErrorCode } from "@hearth/contracts";
+import type { Clock } from "./clock.ts";
 import type { ChatMetrics } from "./metrics.ts";
 import type { ChatSocket } from "./room.ts";
 import { frame } from "./server-frame.ts";
@@ -8,6 +9,7 @@ export class Enforcement {
   constructor(
     private readonly metrics: ChatMetrics,
     private readonly strikesPerMinute: number,
+    private readonly clock: Clock,
   ) {}
 
   /** Sends an error frame (not counted). */
@@ -30,7 +32,7 @@ export class Enforcement {
 
   /** Records a refused frame; past the per-minute allowance the socket is closed. */
   strike(ws: ChatSocket): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const s = ws.data.strikes.filter((t) => now - t < 60_000);
     s.push(now);
     ws.data.strikes = s;

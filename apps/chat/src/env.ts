@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { trustedProxies } from "./client-ip.ts";
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const Positive = z.coerce.number().positive();
@@ -45,6 +46,23 @@ export const ChatEnv = z
     /** Rooms with at least CHAT_FANOUT_BATCH_MIN sockets on this node batch their frames every CHAT_FANOUT_BATCH_MS. */
     CHAT_FANOUT_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
     CHAT_FANOUT_BATCH_MIN: z.coerce.number().int().min(1).default(500),
+    /** Open WebSockets one client address may hold on this node (tabs, devices behind one NAT); 0: no cap. */
+    CHAT_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).default(50),
+    /**
+     * Proxies whose X-Forwarded-For is believed (addresses or CIDR blocks, comma-separated). Loopback by
+     * default: the nginx edge of infra/ runs on the same host; everyone else counts as their socket address.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default("127.0.0.1,::1")
+      .transform((list, ctx) => {
+        try {
+          return trustedProxies(list);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
   })
   .transform((e) => ({
     ...e,

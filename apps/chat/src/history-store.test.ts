@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { testHub } from "../testing/test-hub.ts";
 import { HISTORY_KEEP } from "./history-store.ts";
-import { testHub } from "./test-hub.ts";
 
 let t: Awaited<ReturnType<typeof testHub>>;
 beforeAll(async () => {

@@ -58,6 +58,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     strikesPerMinute: env.CHAT_STRIKES_PER_MINUTE,
     backpressureLimit: env.CHAT_BACKPRESSURE_LIMIT,
     fanout: { batchMs: env.CHAT_FANOUT_BATCH_MS, batchMin: env.CHAT_FANOUT_BATCH_MIN },
+    maxConnectionsPerIp: env.CHAT_MAX_CONNECTIONS_PER_IP,
   });
   // Serve even while Redis is away: the bus keeps retrying and the node serves its own clients meanwhile.
   await ready;
@@ -68,6 +69,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     logger,
     internalToken: env.INTERNAL_TOKEN,
     publicChatBase: env.PUBLIC_CHAT_BASE,
+    trustedProxies: env.TRUSTED_PROXIES,
   });
   const server = Bun.serve<ConnData>({
     port: env.CHAT_PORT,

@@ -3,6 +3,14 @@ import { AppMetrics } from "@hearth/server-kit";
 /** Fan-out buckets, seconds: one batch to a small room is sub-millisecond, 10,000 sockets take ~70 ms. */
 const FANOUT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5];
 
+/** What the scrape-time gauges read from the hub. */
+interface HubGauges {
+  rooms(): number;
+  busConnected(): boolean;
+  /** Client addresses holding a connection (the per-address cap's map). */
+  addresses(): number;
+}
+
 /**
  * The chat node's Prometheus series on prom-client; one instance per app, injected. The counting API
  * (`connections++`, `drop(reason)`) stays plain so the hot path reads like arithmetic.
@@ -27,6 +35,11 @@ export class ChatMetrics {
     "Connections closed by the server, by reason.",
     ["reason"],
   );
+  private readonly refusals = this.app.counter(
+    "chat_connections_refused_total",
+    "Connections refused before the upgrade, by reason (per_ip_limit: CHAT_MAX_CONNECTIONS_PER_IP).",
+    ["reason"],
+  );
   /** Time to write one batch of frames to a room's local sockets. */
   readonly fanoutSeconds = this.app.histogram(
     "chat_fanout_seconds",
@@ -37,7 +50,7 @@ export class ChatMetrics {
   /** Plain copies of the counters, so `messagesIn++` reads the value without asking prom-client. */
   private n = { in: 0, out: 0, limit: 0 };
   /** Where the room and bus gauges read from; the app sets it once it has its hub. */
-  private hub: { rooms(): number; busConnected(): boolean } | null = null;
+  private hub: HubGauges | null = null;
 
   constructor() {
     this.app.gauge("chat_rooms", "Rooms with clients on this node.", [], (g) =>
@@ -49,10 +62,16 @@ export class ChatMetrics {
       [],
       (g) => g.set(this.hub?.busConnected() ? 1 : 0),
     );
+    this.app.gauge(
+      "chat_client_addresses",
+      "Client addresses holding at least one connection on this node.",
+      [],
+      (g) => g.set(this.hub?.addresses() ?? 0),
+    );
   }
 
   /** Reads rooms and the bus's state from the hub at scrape time. */
-  observeHub(hub: { rooms(): number; busConnected(): boolean }): void {
+  observeHub(hub: HubGauges): void {
     this.hub = hub;
   }
 
@@ -97,6 +116,11 @@ export class ChatMetrics {
   /** Counts a connection the server closed, by reason. */
   closed(reason: string): void {
     this.closes.inc({ reason });
+  }
+
+  /** Counts a connection refused before the upgrade (e.g. the per-address limit). */
+  refused(reason: string): void {
+    this.refusals.inc({ reason });
   }
 
   /** The text exposition for `/metrics`. */

@@ -41,7 +41,7 @@ export async function moderate(
       return;
     }
     case "timeout": {
-      const until = Date.now() + f.seconds * 1000;
+      const until = ctx.clock.now() + f.seconds * 1000;
       await ctx.store.ban(room.publicId, f.userId, until);
       ctx.bus.publish(room.publicId, { kind: "moderation", userId: f.userId, until });
       return;

@@ -6,6 +6,10 @@ import type { TokenBucket } from "./token-bucket.ts";
 export interface ConnData {
   connId: number;
   room: string;
+  /** The client's address (behind trusted proxies, from X-Forwarded-For), for the per-address cap. */
+  ip: string;
+  /** Whether this connection still holds its slot in the per-address cap. */
+  slotHeld: boolean;
   userId: string;
   identity: string;
   name: string | null;

@@ -38,7 +38,7 @@ export interface ManagerDeps {
   directoryCacheMs: number;
   /** Who may create streams (creation policy, rate limits); anyone when absent. */
   guardCreation?: CreationGuard;
-  /** The operator's API, mounted at /admin when given. */
+  /** The operator's API (admin-routes.ts), mounted at /admin when given; its routes join /openapi.json. */
   admin?: OpenAPIHono;
   /** The manager's Prometheus registry; a fresh one when absent. */
   metrics?: AppMetrics;
@@ -84,7 +84,16 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
     }),
   );
   // The public API is called from browsers on other origins (the web tier, any player).
-  app.use("*", cors({ origin: "*", allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
+  app.use(
+    "*",
+    cors({
+      origin: "*",
+      allowHeaders: ["Authorization", "Content-Type", "X-Creation-Token"],
+      // The broadcast page tells a refused streamer when to try again.
+      exposeHeaders: ["Retry-After"],
+      maxAge: 600,
+    }),
+  );
   const small = tooLarge(PUBLIC_BODY_LIMIT);
   const large = tooLarge(INTERNAL_BODY_LIMIT);
   app.use((c, next) => (c.req.path.startsWith("/internal/") ? large(c, next) : small(c, next)));
@@ -130,7 +139,14 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
       onChange: () => pages.clear(),
     }),
   );
-  if (deps.admin) app.route("/admin", deps.admin);
+  if (deps.admin) {
+    // The operator may end streams there: a write through /admin drops the cached pages, as one here does.
+    app.use("/admin/*", async (c, next) => {
+      await next();
+      if (c.req.method !== "GET" && c.res.ok) pages.clear();
+    });
+    app.route("/admin", deps.admin);
+  }
 
   // Generated from the routes above: the document cannot drift from what they parse.
   app.doc31("/openapi.json", {

@@ -1,13 +1,17 @@
 import { openDatabase } from "@hearth/db";
 import {
+  AppMetrics,
   type AppStartOptions,
   createLogger,
   internalClient,
   type RunningApp,
   runStandalone,
 } from "@hearth/server-kit";
+import { adminRoutes } from "./admin-routes.ts";
 import { createApp } from "./app.ts";
+import { creationGuard, managerSafety } from "./creation-policy.ts";
 import { parseEnv } from "./env.ts";
+import { idleStreamSweeper } from "./idle-streams.ts";
 import { liveStateStore } from "./live-state.ts";
 import { mediaNodeStore } from "./media-nodes.ts";
 import { httpChatService, placedMediaService } from "./services.ts";
@@ -40,8 +44,22 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     probe: client("media", env.MEDIA_INTERNAL_URL, PROBE_TIMEOUT_MS),
   });
   const viewers = polledViewerCounts(chat, env.COUNTS_POLL_MS, o.logger);
+  const store = streamStore(handle.db);
+  const metrics = new AppMetrics("manager");
+  const safety = managerSafety(handle.db, {
+    policy: env.STREAM_CREATION,
+    adminToken: env.ADMIN_TOKEN,
+    ratePerHour: env.CREATE_RATE_PER_HOUR,
+    burst: env.CREATE_BURST,
+    maxOpenPerClient: env.MAX_OPEN_STREAMS_PER_IP,
+    maxOpen: env.MAX_OPEN_STREAMS,
+    trustedProxies: env.TRUSTED_PROXIES,
+    nodeTimeoutMs: env.NODE_TIMEOUT_MS,
+    viewers,
+    clock: Date.now,
+  });
   const app = createApp({
-    store: streamStore(handle.db),
+    store,
     nodes,
     liveState,
     media,
@@ -51,6 +69,17 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     internalToken: env.INTERNAL_TOKEN,
     publicWebUrl: env.PUBLIC_WEB_URL,
     directoryCacheMs: env.DIRECTORY_CACHE_MS,
+    metrics,
+    guardCreation: creationGuard(safety, o.logger, metrics),
+    admin: adminRoutes({ safety, store, media, chat, logger: o.logger }),
+  });
+  const idle = idleStreamSweeper({
+    db: handle.db,
+    media,
+    chat,
+    logger: o.logger,
+    clock: Date.now,
+    ttlMs: env.STREAM_IDLE_TTL,
   });
   const server = Bun.serve({ port: env.MANAGER_PORT, hostname: env.BIND_HOST, fetch: app.fetch });
   viewers.start();
@@ -58,12 +87,15 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   const sweeper = setInterval(() => {
     liveState.sweep().catch((err) => o.logger.warn("node sweep failed", { err: (err as Error).message }));
   }, 2000);
+  // A minute is fine-grained enough for a TTL counted in hours.
+  idle.start(Math.min(60_000, env.STREAM_IDLE_TTL));
   return {
     name: "manager",
     urls: { API: `http://localhost:${server.port}`, OpenAPI: `http://localhost:${server.port}/openapi.json` },
     async stop() {
       viewers.stop();
       clearInterval(sweeper);
+      idle.stop();
       await server.stop(true);
       if (ownDb) await handle.close();
     },

@@ -1,5 +1,5 @@
 import { type StartedStream, StreamName } from "@hearth/contracts";
-import { bearerToken, HttpError, type Logger, type UpstreamError } from "@hearth/server-kit";
+import { bearerToken, HttpError, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
@@ -17,6 +17,7 @@ import {
 import { decodeCursor, toList, toLookup } from "./directory.ts";
 import type { PageCache } from "./page-cache.ts";
 import type { ChatService, MediaService } from "./services.ts";
+import { endStream } from "./stream-ending.ts";
 import { keyMatches, newPrivateId, newPublicId } from "./stream-key.ts";
 import type { StreamRow, StreamStore } from "./stream-store.ts";
 import { describeIssues, rejectInvalid } from "./validation-hook.ts";
@@ -28,11 +29,22 @@ export interface CreationRequest {
   creationToken: string | undefined;
 }
 
+/** A creation the guard let through: who it counts against, and what to do once it is over. */
+export interface CreationAdmission {
+  /** The client key the stream counts against (stored as `creator_ip`); null when it counts against none. */
+  creatorIp: string | null;
+  /**
+   * Called exactly once when the creation is over, `created` false when nothing was made (an upstream failed,
+   * the insert failed): the guard gives back what it took (a creation token's use, a reserved slot).
+   */
+  settle?(created: boolean): Promise<void>;
+}
+
 /**
  * Decides whether this request may create a stream (the instance's creation policy, per-client limits): throws an
- * HttpError to refuse, else says who created it. The start_stream route calls it once, before anything is made.
+ * HttpError to refuse, else admits it. The start_stream route calls it once, before anything is made.
  */
-export type CreationGuard = (c: Context, request: CreationRequest) => Promise<{ creatorIp: string | null }>;
+export type CreationGuard = (c: Context, request: CreationRequest) => Promise<CreationAdmission>;
 
 /** Anyone may create a stream; the creator is not recorded. */
 export const openCreation: CreationGuard = async () => ({ creatorIp: null });
@@ -66,9 +78,19 @@ const startStream = createRoute({
   method: "post",
   path: "/start_stream",
   summary: "Create a stream; the only response that carries its private id",
-  description: "The name comes from `?name=` or the body, JSON or form (the query wins).",
+  description:
+    "The name comes from `?name=` or the body, JSON or form (the query wins). Who may create is the " +
+    "instance's STREAM_CREATION policy: open, token (a creation token in the body's `creationToken` or the " +
+    "X-Creation-Token header, never in the URL) or closed; the operator's admin bearer always may. Creations " +
+    "are limited per client (a token bucket, a cap on streams not ended) and per instance.",
   request: {
     query: z.object({ name: z.string().optional().openapi({ description: "the stream's display name" }) }),
+    headers: z.object({
+      "x-creation-token": z
+        .string()
+        .optional()
+        .openapi({ description: "a creation token (STREAM_CREATION=token); or the body's creationToken" }),
+    }),
     // A form post works too (an HTML form, `curl -d`), and so does no body at all.
     body: {
       content: {
@@ -80,7 +102,14 @@ const startStream = createRoute({
   },
   responses: {
     201: jsonResponse("created", StartedStreamSchema),
-    400: errorResponse("bad name"),
+    400: errorResponse("bad name, or a creation token in the URL"),
+    401: errorResponse("a creation token is required, or the admin bearer is wrong"),
+    403: errorResponse("creation is closed, or the creation token is not valid"),
+    413: errorResponse("the body is over 16 KiB"),
+    429: {
+      ...errorResponse("too many creations from this client, or too many open streams; see Retry-After"),
+      headers: { "Retry-After": { description: "seconds to wait", schema: { type: "integer" as const } } },
+    },
     503: errorResponse("media or chat unreachable; nothing was created"),
   },
 });
@@ -146,6 +175,43 @@ export function streamRoutes(deps: StreamRouteDeps): OpenAPIHono {
     return c.body(body, 200, { "content-type": "application/json" }) as never;
   });
 
+  /** Makes the stream in media, chat and the table, in that order; on failure nothing is left behind. */
+  async function create(
+    c: Context,
+    s: { publicId: string; privateId: string; name: string; creatorIp: string | null },
+  ): Promise<StreamRow> {
+    const { publicId } = s;
+    // Both services first, the row last: a failure leaves nothing half-created behind.
+    const [m, r] = await Promise.allSettled([media.create(publicId), chat.create(publicId)]);
+    if (m.status === "rejected" || r.status === "rejected") {
+      if (m.status === "fulfilled") await media.remove(publicId, m.value.node).catch(() => {});
+      if (r.status === "fulfilled") await chat.remove(publicId).catch(() => {});
+      const reason = m.status === "rejected" ? m.reason : r.status === "rejected" ? r.reason : undefined;
+      const requestId = c.get("requestId" as never);
+      logger.warn("start_stream failed upstream", { requestId, publicId, err: (reason as Error).message });
+      // The upstream's words (host names, errors) go to the log only; the public gets the request id.
+      throw new HttpError(
+        503,
+        "upstream_unavailable",
+        `a service needed to create the stream is unavailable; nothing was created (request ${requestId})`,
+        { "Retry-After": "2" },
+      );
+    }
+    try {
+      return await store.create({
+        ...s,
+        mediaNode: m.value.node,
+        rtmpServer: m.value.rtmpServer,
+        whipUrl: m.value.whipUrl,
+        hlsUrl: m.value.hlsUrl,
+        chatUrl: r.value.chatUrl,
+      });
+    } catch (err) {
+      await Promise.allSettled([media.remove(publicId, m.value.node), chat.remove(publicId)]);
+      throw err;
+    }
+  }
+
   app.openapi(startStream, async (c) => {
     const json = c.req.valid("json");
     const form = c.req.valid("form");
@@ -156,38 +222,17 @@ export function streamRoutes(deps: StreamRouteDeps): OpenAPIHono {
     const parsed = StreamName.safeParse(raw);
     if (!parsed.success) throw new HttpError(400, "invalid_input", describeIssues(parsed.error, "name"));
     const name = parsed.data;
-    const { creatorIp } = await deps.guardCreation(c, { name, creationToken: body.creationToken });
-
     const publicId = newPublicId();
     const privateId = newPrivateId();
-    // Both services first, the row last: a failure leaves nothing half-created behind.
-    const [m, r] = await Promise.allSettled([media.create(publicId), chat.create(publicId)]);
-    if (m.status === "rejected" || r.status === "rejected") {
-      if (m.status === "fulfilled") await media.remove(publicId, m.value.node).catch(() => {});
-      if (r.status === "fulfilled") await chat.remove(publicId).catch(() => {});
-      const reason = m.status === "rejected" ? m.reason : r.status === "rejected" ? r.reason : undefined;
-      logger.warn("start_stream failed upstream", { publicId, err: (reason as Error).message });
-      throw new HttpError(503, "upstream_unavailable", (reason as Error).message, { "Retry-After": "2" });
-    }
-    let row: StreamRow;
+    const admission = await deps.guardCreation(c, { name, creationToken: body.creationToken });
+    let row: StreamRow | undefined;
     try {
-      row = await store.create({
-        publicId,
-        privateId,
-        name,
-        mediaNode: m.value.node,
-        rtmpServer: m.value.rtmpServer,
-        whipUrl: m.value.whipUrl,
-        hlsUrl: m.value.hlsUrl,
-        chatUrl: r.value.chatUrl,
-        creatorIp,
-      });
-    } catch (err) {
-      await Promise.allSettled([media.remove(publicId, m.value.node), chat.remove(publicId)]);
-      throw err;
+      row = await create(c, { publicId, privateId, name, creatorIp: admission.creatorIp });
+    } finally {
+      await admission.settle?.(row !== undefined);
     }
     pages.clear();
-    logger.info("stream created", { publicId, node: m.value.node });
+    logger.info("stream created", { publicId, node: row.mediaNode });
     const out: StartedStream = {
       publicId,
       privateId,
@@ -223,21 +268,7 @@ export function streamRoutes(deps: StreamRouteDeps): OpenAPIHono {
 
   app.openapi(stopStream, async (c) => {
     const row = await authorised(c.req.valid("param").publicId, c.req.header("authorization"));
-    if (await store.end(row.publicId)) {
-      pages.clear();
-      // The row is ended first, so the key is already refused; the services clean up after.
-      const results = await Promise.allSettled([
-        media.remove(row.publicId, row.mediaNode),
-        chat.remove(row.publicId),
-      ]);
-      for (const res of results) {
-        if (res.status === "rejected") {
-          const err = res.reason as UpstreamError;
-          logger.warn("stop_stream: a service did not confirm", { publicId: row.publicId, err: err.message });
-        }
-      }
-      logger.info("stream ended", { publicId: row.publicId });
-    }
+    await endStream(deps, row, "owner", () => pages.clear());
     return c.body(null, 204);
   });
 

@@ -21,7 +21,7 @@ export interface NewStream {
   whipUrl: string;
   hlsUrl: string;
   chatUrl: string;
-  /** The client address that created it (abuse limits); null when unknown or admin-created. */
+  /** The client key the creation counted against (creation-policy.ts); null for the admin's or when unknown. */
   creatorIp?: string | null;
 }
 

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { type DatabaseHandle, openDatabase } from "@hearth/db";
-import { createLogger } from "@hearth/server-kit";
+import { AppMetrics, createLogger, type Logger } from "@hearth/server-kit";
+import { adminRoutes } from "../src/admin-routes.ts";
 import { createApp, type ManagerDeps } from "../src/app.ts";
+import { creationGuard, managerSafety, type SafetyOptions } from "../src/creation-policy.ts";
 import { liveStateStore } from "../src/live-state.ts";
 import { mediaNodeStore } from "../src/media-nodes.ts";
 import type { ChatService, MediaService } from "../src/services.ts";
@@ -10,6 +12,7 @@ import { streamStore } from "../src/stream-store.ts";
 /** Postgres for tests: the machine's real server unless TEST_DATABASE_URL says otherwise. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const INTERNAL = "internal-token-for-tests-0123456789";
+export const ADMIN = "admin-token-for-tests-0123456789";
 
 /** A fresh database of the given kind: a new schema on real Postgres, or an in-memory PGlite. */
 export async function freshDatabase(kind: "postgres" | "pglite"): Promise<DatabaseHandle> {
@@ -67,6 +70,23 @@ export function serviceDoubles() {
   return { media, chat, calls, state };
 }
 
+/** The settings tests start from: creation open, limits far away, no trusted proxy; override per test. */
+export function testSafety(overrides: Partial<SafetyOptions> = {}): SafetyOptions {
+  return {
+    policy: "open",
+    adminToken: ADMIN,
+    ratePerHour: 1_000_000,
+    burst: 1_000_000,
+    maxOpenPerClient: 1_000_000,
+    maxOpen: 1_000_000,
+    trustedProxies: "",
+    nodeTimeoutMs: 6000,
+    viewers: { get: () => 3 },
+    clock: Date.now,
+    ...overrides,
+  };
+}
+
 /** A clock tests move by hand (ms since 1970). */
 export function manualClock(start = Date.now()) {
   let t = start;
@@ -82,31 +102,49 @@ export interface ManagerOptions {
   directoryCacheMs?: number;
   nodeTimeoutMs?: number;
   now?: () => number;
+  /** The creation policy, abuse limits and admin token (testSafety's defaults: open, limits far away). */
+  safety?: Partial<SafetyOptions>;
+  /** Where the app logs; silent when absent. */
+  logger?: Logger;
   /** Replaces any dependency (e.g. the real placed media service over the same registry). */
   override?: Partial<ManagerDeps>;
 }
 
-/** A manager app over a real database with service doubles; the stores are returned for direct checks. */
+/**
+ * A manager app over a real database with service doubles, its creation guard and admin API wired as main.ts
+ * wires them; the stores and the safety state are returned for direct checks.
+ */
 export function managerFor(handle: DatabaseHandle, options: ManagerOptions | number = {}) {
-  const o = typeof options === "number" ? { directoryCacheMs: options } : options;
+  const o: ManagerOptions = typeof options === "number" ? { directoryCacheMs: options } : options;
   const services = serviceDoubles();
   const timeoutMs = o.nodeTimeoutMs ?? 6000;
   const clock = o.now ? { now: o.now } : {};
   const store = streamStore(handle.db);
   const nodes = mediaNodeStore(handle.db, { timeoutMs, ...clock });
   const liveState = liveStateStore(handle.db, { timeoutMs, ...clock });
+  const logger = o.logger ?? createLogger({}, { silent: true });
+  const metrics = o.override?.metrics ?? new AppMetrics("manager");
+  const safety = managerSafety(
+    handle.db,
+    testSafety({ nodeTimeoutMs: timeoutMs, ...(o.now ? { clock: o.now } : {}), ...o.safety }),
+  );
+  const media = o.override?.media ?? services.media;
+  const chat = o.override?.chat ?? services.chat;
   const app = createApp({
     store,
     nodes,
     liveState,
-    media: services.media,
-    chat: services.chat,
+    media,
+    chat,
     viewers: { get: () => 3 },
-    logger: createLogger({}, { silent: true }),
+    logger,
     internalToken: INTERNAL,
     publicWebUrl: "http://localhost:8080",
     directoryCacheMs: o.directoryCacheMs ?? 0,
+    metrics,
+    guardCreation: creationGuard(safety, logger, metrics),
+    admin: adminRoutes({ safety, store, media, chat, logger }),
     ...o.override,
   });
-  return { app, store, nodes, liveState, ...services };
+  return { app, store, nodes, liveState, safety, ...services };
 }

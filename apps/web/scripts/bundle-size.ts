@@ -12,6 +12,7 @@ const pages: Record<string, string[]> = {
   "/": ["Directory"],
   "/watch/:id": ["Player", "Chat"],
   "/broadcast": ["Broadcast"],
+  "/admin": ["Admin"],
 };
 
 for (const [page, islands] of Object.entries(pages)) {

@@ -47,6 +47,17 @@ describe("GET /", () => {
     expect(islandProps(html)[0]?.props.managerUrl).toBe("http://manager.test");
   });
 
+  test("a stream whose publisher is reconnecting stays in the live list, marked", async () => {
+    const flaky = summary({ publicId: "flakyStream1", name: "Flaky", reconnecting: true });
+    const html = await (
+      await testApp(
+        manager({ listStreams: async () => ({ streams: [flaky, live], nextCursor: null }) }),
+      ).request("/")
+    ).text();
+    expect(html).toContain('<span class="chip chip-reconnecting">Reconnecting…</span>');
+    expect(html.match(/chip-reconnecting/g)?.length).toBe(1);
+  });
+
   test("an empty directory tells a newcomer how to go live", async () => {
     const res = await testApp(
       manager({ listStreams: async () => ({ streams: [], nextCursor: null }) }),
@@ -106,6 +117,16 @@ describe("GET /watch/:publicId", () => {
     expect(html).not.toContain('data-testid="player-stats"');
   });
 
+  test("a reconnecting stream renders the player with the Reconnecting... overlay, not the offline screen", async () => {
+    const flaky = manager({ lookup: async (id) => lookup({ publicId: id, reconnecting: true }) });
+    const html = await (await testApp(flaky).request("/watch/liveStream01")).text();
+    expect(html).toContain('data-state="live"');
+    expect(html).toContain('data-reconnecting="true"');
+    expect(html).toContain("Reconnecting...");
+    expect(html).not.toContain("is offline");
+    expect(islandProps(html)[0]?.props).toMatchObject({ live: true, reconnecting: true });
+  });
+
   test("an offline stream renders the offline screen", async () => {
     const off = manager({ lookup: async (id) => lookup({ publicId: id, name: "Quiet", live: false }) });
     const html = await (await testApp(off).request("/watch/liveStream01")).text();
@@ -153,7 +174,42 @@ describe("GET /broadcast", () => {
     expect(html).toContain('<meta name="robots" content="noindex"/>');
     expect(html).toContain('data-island="Broadcast"');
     expect(html).not.toMatch(/privateId|streamKey/);
-    expect(islandProps(html)).toEqual([{ name: "Broadcast", props: { managerUrl: "http://manager.test" } }]);
+    expect(islandProps(html)).toEqual([
+      { name: "Broadcast", props: { managerUrl: "http://manager.test", creationPolicy: "open" } },
+    ]);
+    expect(called).toBe(false);
+  });
+
+  test("with STREAM_CREATION=token the island is told to ask for an invite token", async () => {
+    const html = await (await testApp(manager(), undefined, "token").request("/broadcast")).text();
+    expect(islandProps(html)).toEqual([
+      { name: "Broadcast", props: { managerUrl: "http://manager.test", creationPolicy: "token" } },
+    ]);
+  });
+});
+
+describe("GET /admin", () => {
+  test("is a server-rendered shell with the Admin island: no data, no token, not indexed, not framed", async () => {
+    let called = false;
+    const spy = manager({
+      listStreams: async () => {
+        called = true;
+        return { streams: [], nextCursor: null };
+      },
+    });
+    const res = await testApp(spy).request("/admin");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    const html = await res.text();
+    expect(html).toContain("<title>Operator · Hearth</title>");
+    expect(html).toContain('<meta name="robots" content="noindex"/>');
+    expect(html).toContain('data-island="Admin"');
+    expect(html).toContain('rel="modulepreload" href="/islands/Admin-x.js"');
+    expect(html).toContain('<h1 class="page-title">Operator</h1>');
+    // The admin token lives in the operator's browser only: the page neither carries nor asks the server for data.
+    expect(islandProps(html)).toEqual([{ name: "Admin", props: { managerUrl: "http://manager.test" } }]);
+    expect(html).not.toMatch(/ADMIN_TOKEN=|Bearer /);
     expect(called).toBe(false);
   });
 });

@@ -1,9 +1,11 @@
+import type { StreamCreationPolicy } from "@hearth/contracts/mini";
 import { AppMetrics, httpMetrics, type Logger, requestId } from "@hearth/server-kit";
 import { type Context, Hono } from "hono";
 import { type ComponentChildren, h } from "preact";
 import type { ManagerApi } from "./manager-api.ts";
 import * as notFound from "./routes/_404.tsx";
 import * as errorPage from "./routes/_500.tsx";
+import * as admin from "./routes/admin.tsx";
 import * as broadcast from "./routes/broadcast.tsx";
 import * as home from "./routes/index.tsx";
 import * as watch from "./routes/watch.tsx";
@@ -22,6 +24,8 @@ export interface WebDeps {
   manager: ManagerApi;
   /** The manager's public base URL, for islands. */
   managerUrl: string;
+  /** The instance's STREAM_CREATION (the manager enforces it; pages only explain it). */
+  streamCreation?: StreamCreationPolicy;
   logger: Logger;
   /** URL path → file; covers /islands/* and /static/*. */
   assets: Map<string, Asset>;
@@ -30,7 +34,7 @@ export interface WebDeps {
   metrics?: AppMetrics;
 }
 
-/** Builds the web tier's Hono app: three pages, error pages and assets, from injected dependencies. */
+/** Builds the web tier's Hono app: the pages (directory, watch, broadcast, operator), error pages and assets. */
 export function createApp(deps: WebDeps): Hono {
   const app = new Hono();
   const metrics = deps.metrics ?? new AppMetrics("web");
@@ -54,6 +58,7 @@ export function createApp(deps: WebDeps): Hono {
       const ctx: RouteContext = {
         manager: deps.manager,
         managerUrl: deps.managerUrl,
+        streamCreation: deps.streamCreation ?? "open",
         params: c.req.param() as Record<string, string>,
         url: new URL(c.req.url),
       };
@@ -69,6 +74,7 @@ export function createApp(deps: WebDeps): Hono {
   page("/", home);
   page("/watch/:publicId", watch);
   page("/broadcast", broadcast);
+  page("/admin", admin);
 
   app.get("/favicon.ico", (c) => c.redirect("/static/favicon.svg", 301));
   app.get("/healthz", (c) => c.json({ ok: true }));

@@ -1,3 +1,4 @@
+import { StreamCreationPolicy } from "@hearth/contracts";
 import { z } from "zod";
 
 const Port = z.coerce.number().int().min(0).max(65535);
@@ -12,6 +13,8 @@ export const WebEnv = z.object({
   MANAGER_SSR_URL: z.string().url().optional(),
   /** How long a server-side call to the manager may take before the page renders its error state. */
   MANAGER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  /** The manager's STREAM_CREATION, read here too so the broadcast page asks for an invite when it is "token". */
+  STREAM_CREATION: StreamCreationPolicy.default("open"),
 });
 export type WebEnv = z.infer<typeof WebEnv>;
 

@@ -26,6 +26,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
       timeoutMs: env.MANAGER_TIMEOUT_MS,
     }),
     managerUrl: env.MANAGER_URL.replace(/\/$/, ""),
+    streamCreation: env.STREAM_CREATION,
     logger: o.logger,
     assets,
     pageAssets: {

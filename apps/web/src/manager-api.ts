@@ -1,4 +1,4 @@
-import { PublicId, StreamList, StreamLookup } from "@hearth/contracts";
+import { PublicId, StreamList, StreamLookup } from "@hearth/contracts/mini";
 
 /** What the web tier needs from the manager (the consumer's narrow interface). */
 export interface ManagerApi {

@@ -1,4 +1,4 @@
-import type { StreamLookup, StreamSummary } from "@hearth/contracts";
+import type { StreamLookup, StreamSummary } from "@hearth/contracts/mini";
 import { createLogger } from "@hearth/server-kit";
 import { createApp } from "./app.ts";
 import type { ManagerApi } from "./manager-api.ts";
@@ -46,13 +46,18 @@ export function lookup(over: Partial<StreamLookup> = {}): StreamLookup {
 }
 
 /** The web app over a given ManagerApi, with a small fake bundle (the real build is tested on its own). */
-export function testApp(manager: ManagerApi, bundle?: IslandBundle) {
+export function testApp(
+  manager: ManagerApi,
+  bundle?: IslandBundle,
+  streamCreation: "open" | "token" | "closed" = "open",
+) {
   const entries = bundle?.entries ?? {
     boot: "/islands/boot-x.js",
     Directory: "/islands/Directory-x.js",
     Player: "/islands/Player-x.js",
     Chat: "/islands/Chat-x.js",
     Broadcast: "/islands/Broadcast-x.js",
+    Admin: "/islands/Admin-x.js",
   };
   const assets = new Map([
     ["/static/favicon.svg", { body: "<svg/>", type: "image/svg+xml", immutable: false }],
@@ -63,6 +68,7 @@ export function testApp(manager: ManagerApi, bundle?: IslandBundle) {
   return createApp({
     manager,
     managerUrl: "http://manager.test",
+    streamCreation,
     logger: createLogger({}, { silent: true }),
     assets,
     pageAssets: {

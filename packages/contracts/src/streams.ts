@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { PUBLIC_ID_CHARS } from "./public-id-chars.ts";
 
-/** The characters of a public id, for routes that match it inside a longer path. */
-export const PUBLIC_ID_CHARS = "[A-Za-z0-9_-]{8,32}";
+export { PUBLIC_ID_CHARS };
 
 /** A public id: short, URL-safe, random (see the manager's stream-id module). */
 export const PublicId = z

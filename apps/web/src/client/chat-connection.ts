@@ -1,5 +1,9 @@
-import type { ChatClientFrame, ChatServerFrame } from "@hearth/contracts";
-import { FINAL_CLOSE_REASONS, parseServerFrame } from "./wire-guards.ts";
+import {
+  type ChatClientFrame,
+  ChatCloseCode,
+  ChatServerFrame,
+  chatSubprotocols,
+} from "@hearth/contracts/mini";
 
 /** Distributes a frame that omits `v` over the client frame union (the connection stamps the version). */
 type Unversioned<T> = T extends unknown ? Omit<T, "v"> : never;
@@ -17,6 +21,13 @@ export interface ChatConnectionEvents {
 
 const IDENTITY_KEY = "hearth.chat.identity";
 
+/** Close codes after which reconnecting cannot help, with what to tell the viewer. */
+export const FINAL_CLOSE_REASONS: Record<number, string> = {
+  [ChatCloseCode.roomClosed]: "The stream ended; this chat is closed.",
+  [ChatCloseCode.banned]: "You are banned from this chat.",
+  [ChatCloseCode.roomNotFound]: "This chat room does not exist (the stream may have ended).",
+};
+
 /** A chat socket that checks frames against the contract and reconnects with capped, jittered backoff. */
 export function chatConnection(chatUrl: string, events: ChatConnectionEvents) {
   let ws: WebSocket | undefined;
@@ -28,10 +39,9 @@ export function chatConnection(chatUrl: string, events: ChatConnectionEvents) {
   const connect = () => {
     if (closed) return;
     const url = new URL(chatUrl);
-    const identity = localStorage.getItem(IDENTITY_KEY);
-    if (identity) url.searchParams.set("identity", identity);
     if (name) url.searchParams.set("name", name);
-    const socket = new WebSocket(url);
+    // The identity is a secret: offered as a subprotocol, never in the URL (proxies log URLs).
+    const socket = new WebSocket(url, chatSubprotocols(localStorage.getItem(IDENTITY_KEY)));
     ws = socket;
     socket.onopen = () => {
       events.onStatus({ state: "open" });
@@ -44,8 +54,9 @@ export function chatConnection(chatUrl: string, events: ChatConnectionEvents) {
       } catch {
         return;
       }
-      const frame = parseServerFrame(raw);
-      if (!frame) return;
+      const parsed = ChatServerFrame.safeParse(raw);
+      if (!parsed.success) return;
+      const frame = parsed.data;
       if (frame.type === "hello") {
         attempt = 0;
         localStorage.setItem(IDENTITY_KEY, frame.you.identity);

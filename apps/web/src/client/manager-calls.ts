@@ -1,17 +1,44 @@
-import { StartedStream, WhipInfo } from "@hearth/contracts";
+import { ErrorBody, StartedStream, WhipInfo } from "@hearth/contracts/mini";
+import { retryAfterText } from "../shared/format.ts";
 
-/** The `error.message` of a manager error body, or a generic line. */
-async function failure(res: Response, what: string): Promise<Error> {
-  const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-  return new Error(`${what} (${res.status}): ${body?.error?.message ?? res.statusText}`);
+/** A refused manager call: the status, the error code and a sentence for the person (with when to retry). */
+export class ManagerRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ManagerRefusal";
+  }
 }
 
-/** POST /start_stream from the browser: the only answer carrying the key goes straight to this page. */
-export async function startStream(managerUrl: string, name: string): Promise<StartedStream> {
+/** The `error.message` of a manager error body (or a generic line), and when to retry after a 429/503. */
+async function failure(res: Response, what: string): Promise<ManagerRefusal> {
+  const body = ErrorBody.safeParse(await res.json().catch(() => null));
+  const why = body.success ? body.data.error.message : res.statusText;
+  // Readable cross-origin only when the manager exposes it (CORS); the message says why regardless.
+  const retry = retryAfterText(res.headers.get("retry-after"));
+  return new ManagerRefusal(
+    res.status,
+    body.success ? body.data.error.code : "",
+    `${what} (${res.status}): ${why}${retry ? `; ${retry}` : ""}`,
+  );
+}
+
+/**
+ * POST /start_stream from the browser: the only answer carrying the key goes straight to this page. An invite
+ * (creation) token travels in the JSON body, never in the URL.
+ */
+export async function startStream(
+  managerUrl: string,
+  name: string,
+  creationToken?: string,
+): Promise<StartedStream> {
   const res = await fetch(`${managerUrl}/start_stream`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name }),
+    body: JSON.stringify(creationToken ? { name, creationToken } : { name }),
   });
   if (!res.ok) throw await failure(res, "Could not create the stream");
   return StartedStream.parse(await res.json());

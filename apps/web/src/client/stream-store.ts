@@ -1,4 +1,4 @@
-import { StartedStream } from "@hearth/contracts";
+import { StartedStream } from "@hearth/contracts/mini";
 
 // The stream key lives only in this browser: it is read and written here, sent only to the manager
 // and the media node, and never placed in a URL or sent to the web tier.

@@ -1,6 +1,6 @@
-import type { StartedStream } from "@hearth/contracts";
+import type { StartedStream, StreamCreationPolicy } from "@hearth/contracts/mini";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { startStream, startWebrtc, stopStream } from "../client/manager-calls.ts";
+import { ManagerRefusal, startStream, startWebrtc, stopStream } from "../client/manager-calls.ts";
 import { type SendHealth, sendStatsSampler } from "../client/send-stats.ts";
 import { loadOwnStream, saveOwnStream } from "../client/stream-store.ts";
 import { type WhipSession, whipPublish } from "../client/whip.ts";
@@ -9,6 +9,8 @@ import Chat from "./Chat.tsx";
 
 export interface BroadcastProps {
   managerUrl: string;
+  /** The instance's STREAM_CREATION: with "token" the page asks for an invite token. */
+  creationPolicy?: StreamCreationPolicy;
 }
 
 type Source = "camera" | "screen";
@@ -40,10 +42,13 @@ function Health({ h }: { h: SendHealth | null }) {
 }
 
 /** The broadcast studio: create a stream, preview a source, go live over WHIP, OBS settings, moderated chat. */
-export default function Broadcast({ managerUrl }: BroadcastProps) {
+export default function Broadcast({ managerUrl, creationPolicy = "open" }: BroadcastProps) {
   const [stream, setStream] = useState<StartedStream | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [name, setName] = useState("");
+  const [invite, setInvite] = useState("");
+  // Asked for up front with STREAM_CREATION=token, or once the manager says a token is needed.
+  const [needsInvite, setNeedsInvite] = useState(creationPolicy === "token");
   const [source, setSource] = useState<Source>("camera");
   const [media, setMedia] = useState<MediaStream | null>(null);
   const [phase, setPhase] = useState<Phase>("idle");
@@ -83,9 +88,15 @@ export default function Broadcast({ managerUrl }: BroadcastProps) {
   const create = (e: Event) => {
     e.preventDefault();
     void run(async () => {
-      const s = await startStream(managerUrl, name);
-      saveOwnStream(s);
-      setStream(s);
+      try {
+        const s = await startStream(managerUrl, name, needsInvite ? invite.trim() || undefined : undefined);
+        saveOwnStream(s);
+        setStream(s);
+        setInvite("");
+      } catch (err) {
+        if (err instanceof ManagerRefusal && (err.status === 401 || err.status === 403)) setNeedsInvite(true);
+        throw err;
+      }
     });
   };
   const pick = (s: Source) =>
@@ -140,6 +151,29 @@ export default function Broadcast({ managerUrl }: BroadcastProps) {
           Give it a title viewers will see in the directory. You get a private stream key; it stays in this
           browser.
         </p>
+        {creationPolicy === "closed" && (
+          <p class="notice" data-testid="creation-closed">
+            On this instance only the operator creates streams.
+          </p>
+        )}
+        {needsInvite && (
+          <>
+            <label for="creation-token">Invite token</label>
+            <p class="muted small" id="creation-token-help">
+              This instance creates streams by invitation: paste the token the operator gave you.
+            </p>
+            <input
+              id="creation-token"
+              type="password"
+              autoComplete="off"
+              value={invite}
+              onInput={(e) => setInvite(e.currentTarget.value)}
+              required
+              maxLength={200}
+              aria-describedby="creation-token-help"
+            />
+          </>
+        )}
         <label for="stream-name">Stream title</label>
         <div class="field-row">
           <input

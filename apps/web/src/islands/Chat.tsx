@@ -1,4 +1,4 @@
-import type { ChatMessage } from "@hearth/contracts";
+import type { ChatMessage } from "@hearth/contracts/mini";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type ChatConnection, chatConnection } from "../client/chat-connection.ts";
 

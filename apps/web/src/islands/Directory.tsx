@@ -1,4 +1,4 @@
-import { StreamList, type StreamSummary } from "@hearth/contracts";
+import { StreamList, type StreamSummary } from "@hearth/contracts/mini";
 import { useEffect, useState } from "preact/hooks";
 import { formatUptime, formatViewers } from "../shared/format.ts";
 
@@ -31,6 +31,7 @@ function Card({ s, now, tick }: { s: StreamSummary; now: number; tick: number })
           )}
           {s.live && <span class="badge badge-live">LIVE</span>}
           {s.live && <span class="chip chip-viewers">{formatViewers(s.viewers)}</span>}
+          {s.live && s.reconnecting && <span class="chip chip-reconnecting">Reconnecting…</span>}
           {s.live && s.startedAt && <span class="chip chip-uptime">{formatUptime(s.startedAt, now)}</span>}
         </div>
         <div class="card-meta">

@@ -1,9 +1,9 @@
-import type { Rung } from "@hearth/contracts";
+import { type Rung, StreamLookup } from "@hearth/contracts/mini";
 // The prebuilt light build (no subtitles, EME, alt audio) is the smallest hls.js: the /watch budget needs it.
 import Hls from "hls.js/dist/hls.light.min.mjs";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { parseStreamLookup } from "../client/wire-guards.ts";
 import { formatRung } from "../shared/format.ts";
+import { shouldJumpToLive } from "../shared/player-stats.ts";
 import { StatsOverlay } from "./player/stats-overlay.tsx";
 
 export interface PlayerProps {
@@ -11,9 +11,20 @@ export interface PlayerProps {
   name: string;
   managerUrl: string;
   live: boolean;
+  /** The publisher dropped and may come back (the manager's `reconnecting`): the player waits on the last frame. */
+  reconnecting?: boolean;
   hlsUrl: string;
   rungs: Rung[];
   pollMs?: number;
+}
+
+/** The stream lookup, checked against the contract (the same zod/mini schema the web server parses with). */
+async function fetchLookup(url: string): Promise<StreamLookup> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`the stream lookup answered ${res.status}`);
+  const parsed = StreamLookup.safeParse(await res.json());
+  if (!parsed.success) throw new Error("the stream lookup does not match the contract");
+  return parsed.data;
 }
 
 /** Which rung a playing hls.js level is: the variant URL names its playlist, else match the height. */
@@ -28,6 +39,10 @@ function rungOfLevel(rungs: Rung[], level: { url: string[] | string; height: num
 /** The player: hls.js (native HLS where MSE is missing), a quality menu, and an offline screen that turns into the player. */
 export default function Player(props: PlayerProps) {
   const [info, setInfo] = useState({ live: props.live, hlsUrl: props.hlsUrl, rungs: props.rungs });
+  // Its own state, not part of `info`: a flag going up and down must never re-run the source effect.
+  const [reconnecting, setReconnecting] = useState(props.reconnecting ?? false);
+  const reconnectingNow = useRef(reconnecting);
+  reconnectingNow.current = reconnecting;
   const [quality, setQuality] = useState("auto");
   const [source, setSource] = useState<string | null>(null);
   const [playing, setPlaying] = useState<string | null>(null);
@@ -43,11 +58,10 @@ export default function Player(props: PlayerProps) {
     let stopped = false;
     const poll = async () => {
       try {
-        const res = await fetch(base);
-        if (!res.ok) throw new Error(`the stream lookup answered ${res.status}`);
-        const next = parseStreamLookup(await res.json());
-        if (!next) throw new Error("the stream lookup does not match the contract");
+        const next = await fetchLookup(base);
         if (stopped) return;
+        setReconnecting(next.live && next.reconnecting);
+        // A reconnect at another resolution may change the rungs; the hlsUrl stays, so the player is kept.
         setInfo((cur) =>
           cur.live === next.live && cur.hlsUrl === next.hlsUrl && cur.rungs.length === next.rungs.length
             ? cur
@@ -70,12 +84,7 @@ export default function Player(props: PlayerProps) {
     const rung = info.rungs.find((r) => r.name === quality);
     if (!rung) return setSource(info.hlsUrl);
     let stopped = false;
-    fetch(`${base}?bitrate=${rung.bandwidth}`)
-      .then(async (res) => {
-        const l = parseStreamLookup(await res.json());
-        if (!l) throw new Error("the stream lookup does not match the contract");
-        return l;
-      })
+    fetchLookup(`${base}?bitrate=${rung.bandwidth}`)
       .then((l) => !stopped && setSource(l.hlsUrl))
       .catch(() => !stopped && setProblem("Could not switch quality; staying on Auto."));
     return () => {
@@ -100,27 +109,53 @@ export default function Player(props: PlayerProps) {
       // page it would replace the server's PART-HOLD-BACK (0.6 s for Hearth's packager) as the target; left
       // out, hls.js keeps PART-HOLD-BACK for LL-HLS and 3 target durations for plain live HLS.
       lowLatencyMode: true,
-      // Drifted behind (a stall, a slow start): play up to 1.25x until back at the target, which a viewer
-      // hardly notices. No liveMaxLatencyDurationCount: hls.js refuses it unless liveSyncDurationCount is
-      // set too, and that would override PART-HOLD-BACK (see above).
+      // Drifted a little behind: play up to 1.25x until back at the target, which a viewer hardly notices
+      // (hls.js keeps the pitch as the browser does for playbackRate). hls.js only does this within one
+      // target duration of the target; further behind (a long stall, a reconnect) the page seeks to the
+      // live edge instead (see the catch-up timer). No liveMaxLatencyDurationCount: hls.js refuses it
+      // unless liveSyncDurationCount is set too, and that would override PART-HOLD-BACK (see above).
       maxLiveSyncPlaybackRate: 1.25,
       backBufferLength: 30,
     });
     hls.current = h;
     let retry: ReturnType<typeof setTimeout> | undefined;
+    // A late join or a stall (the `waiting` event) arms the jump to the live edge; reaching the target disarms
+    // it, so a viewer who paused or scrolled back on purpose is not pulled forward.
+    let stalled = true;
+    const onWaiting = () => {
+      stalled = true;
+    };
+    el.addEventListener("waiting", onWaiting);
+    // hls.js raises its target latency by up to one target duration for every stall it sees, which is right
+    // for a viewer's slow network but not for a publisher's gap: after a reconnect the target goes back to
+    // what the first playlist gave (PART-HOLD-BACK), once the player is at the live edge again.
+    let baseline: number | null = null;
+    let wasReconnecting = reconnectingNow.current;
+    let resetTarget = false;
+    h.on(Hls.Events.LEVEL_UPDATED, () => {
+      baseline ??= h.targetLatency;
+    });
     h.on(Hls.Events.LEVEL_SWITCHED, (_e, d) => {
       if (!fixed)
         setPlaying(rungOfLevel(info.rungs, h.levels[d.level])?.name ?? `${h.levels[d.level]?.height}p`);
     });
     h.on(Hls.Events.ERROR, (_e, d) => {
+      // Non-fatal errors (a stalled buffer while the publisher reconnects, a retried request) are hls.js's
+      // own business: it waits and retries. Fatal ones are recovered in place: the player is never rebuilt.
       if (!d.fatal) return;
-      // A stream that just went live may not have its playlist yet: reload shortly.
-      setProblem("Reconnecting to the stream…");
       clearTimeout(retry);
+      if (d.type === Hls.ErrorTypes.MEDIA_ERROR) {
+        h.recoverMediaError();
+        return;
+      }
+      setProblem("Reconnecting to the stream…");
+      const manifest = /^manifest/i.test(String(d.details));
       retry = setTimeout(() => {
-        h.loadSource(source);
+        // A stream that just went live may not have its master playlist yet: load it again. Any other
+        // network failure (a playlist or part that timed out) resumes loading where it stopped.
+        if (manifest) h.loadSource(source);
         h.startLoad();
-      }, 2000);
+      }, 1000);
     });
     h.on(Hls.Events.FRAG_BUFFERED, () => setProblem(null));
     h.loadSource(source);
@@ -128,11 +163,28 @@ export default function Player(props: PlayerProps) {
     el.play().catch(() => {});
     const edge = setInterval(() => {
       const pos = h.liveSyncPosition;
+      const latency = h.latency;
+      const target = h.targetLatency;
+      if (wasReconnecting && !reconnectingNow.current) resetTarget = true;
+      wasReconnecting = reconnectingNow.current;
+      if (target !== null && latency <= target + 0.5) {
+        stalled = false;
+        if (resetTarget && baseline !== null && target > baseline) h.targetLatency = baseline;
+        resetTarget = false;
+      }
+      if (
+        pos !== null &&
+        shouldJumpToLive({ latency, target, stalled, paused: el.paused, waiting: reconnectingNow.current })
+      ) {
+        el.currentTime = pos;
+        stalled = false;
+      }
       setBehind(pos !== null && pos - el.currentTime > 10);
-    }, 2000);
+    }, 1000);
     return () => {
       clearTimeout(retry);
       clearInterval(edge);
+      el.removeEventListener("waiting", onWaiting);
       h.destroy();
       hls.current = null;
     };
@@ -168,7 +220,13 @@ export default function Player(props: PlayerProps) {
   };
   return (
     <>
-      <div class="player" data-testid="player" data-state="live" data-rung={playing ?? ""}>
+      <div
+        class="player"
+        data-testid="player"
+        data-state="live"
+        data-rung={playing ?? ""}
+        data-reconnecting={reconnecting ? "true" : "false"}
+      >
         <video
           ref={video}
           class="video"
@@ -178,6 +236,13 @@ export default function Player(props: PlayerProps) {
           playsInline
           aria-label={`Live video: ${props.name}`}
         />
+        {reconnecting && (
+          <div class="player-reconnecting" role="status" data-testid="player-reconnecting">
+            <span class="spinner" aria-hidden="true" />
+            Reconnecting...
+            <span class="muted small">The streamer's connection dropped; this resumes by itself.</span>
+          </div>
+        )}
         {showStats && <StatsOverlay hls={hls} video={video} rung={playing} />}
         <div class="player-bar">
           <span class="badge badge-live">LIVE</span>

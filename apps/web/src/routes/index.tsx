@@ -1,4 +1,4 @@
-import type { StreamSummary } from "@hearth/contracts";
+import type { StreamSummary } from "@hearth/contracts/mini";
 import { Layout } from "../components/layout.tsx";
 import Directory from "../islands/Directory.tsx";
 import { island } from "../runtime/island.tsx";

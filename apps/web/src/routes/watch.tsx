@@ -1,4 +1,4 @@
-import { PublicId, type StreamLookup } from "@hearth/contracts";
+import { PublicId, type StreamLookup } from "@hearth/contracts/mini";
 import { Layout } from "../components/layout.tsx";
 import Chat from "../islands/Chat.tsx";
 import Player from "../islands/Player.tsx";
@@ -80,6 +80,7 @@ export default function Watch({ data }: { data: Data }) {
             name={s.name}
             managerUrl={data.managerUrl}
             live={s.live}
+            reconnecting={s.reconnecting}
             hlsUrl={s.hlsUrl}
             rungs={s.rungs}
           />

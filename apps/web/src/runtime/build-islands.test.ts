@@ -20,8 +20,15 @@ function firstLoadGzip(names: string[]): number {
 describe("island build", () => {
   test("every PascalCase module in islands/ is an entry, plus boot", () => {
     const names = islandFiles().map((f) => f.replace(/^.*\/(\w+)\.tsx$/, "$1"));
-    expect(names.sort()).toEqual(["Broadcast", "Chat", "Directory", "Player"]);
-    expect(Object.keys(bundle.entries).sort()).toEqual(["Broadcast", "Chat", "Directory", "Player", "boot"]);
+    expect(names.sort()).toEqual(["Admin", "Broadcast", "Chat", "Directory", "Player"]);
+    expect(Object.keys(bundle.entries).sort()).toEqual([
+      "Admin",
+      "Broadcast",
+      "Chat",
+      "Directory",
+      "Player",
+      "boot",
+    ]);
   });
 
   test("preact is one shared chunk: islands on the same page hydrate with the same instance", () => {

@@ -1,3 +1,4 @@
+import type { StreamCreationPolicy } from "@hearth/contracts/mini";
 import type { ComponentType } from "preact";
 import type { ManagerApi } from "../manager-api.ts";
 
@@ -6,6 +7,8 @@ export interface RouteContext {
   manager: ManagerApi;
   /** The manager's public base URL, handed to islands so browsers call it directly. */
   managerUrl: string;
+  /** Who may create streams on this instance (STREAM_CREATION), so the broadcast page can ask for an invite. */
+  streamCreation: StreamCreationPolicy;
   params: Record<string, string>;
   url: URL;
 }

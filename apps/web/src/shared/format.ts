@@ -16,6 +16,16 @@ export function formatViewers(n: number): string {
   return `${num} ${n === 1 ? "viewer" : "viewers"}`;
 }
 
+/** "try again in 3 min" for a Retry-After header (seconds or an HTTP date); "" when absent or unreadable. */
+export function retryAfterText(header: string | null, now = Date.now()): string {
+  if (!header) return "";
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - now) / 1000;
+  if (!Number.isFinite(seconds) || seconds < 0) return "";
+  if (seconds < 60) return `try again in ${Math.max(1, Math.ceil(seconds))} s`;
+  if (seconds < 5400) return `try again in ${Math.ceil(seconds / 60)} min`;
+  return `try again in ${Math.ceil(seconds / 3600)} h`;
+}
+
 /** "720p · 2.8 Mbps" for a rung. */
 export function formatRung(r: { name: string; bandwidth: number }): string {
   const mbps = r.bandwidth / 1_000_000;

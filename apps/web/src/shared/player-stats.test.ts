@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bufferAheadSeconds, formatSeconds, liveLatencyMs } from "./player-stats.ts";
+import { bufferAheadSeconds, formatSeconds, liveLatencyMs, shouldJumpToLive } from "./player-stats.ts";
 
 describe("liveLatencyMs", () => {
   test("now minus the program date-time of the frame on screen", () => {
@@ -39,4 +39,20 @@ describe("bufferAheadSeconds", () => {
 test("formatSeconds", () => {
   expect(formatSeconds(1234)).toBe("1.23 s");
   expect(formatSeconds(null)).toBe("—");
+});
+
+describe("shouldJumpToLive", () => {
+  const base = { latency: 6, target: 0.6, stalled: true, paused: false, waiting: false };
+  test("after a stall or a late join, far behind the target: seek to the live edge", () => {
+    expect(shouldJumpToLive(base)).toBe(true);
+  });
+  test("close to the target hls.js's playback rate catches up; no seek", () => {
+    expect(shouldJumpToLive({ ...base, latency: 2.5 })).toBe(false);
+  });
+  test("not after a pause or a deliberate seek back, nor while the publisher reconnects, nor before a playlist", () => {
+    expect(shouldJumpToLive({ ...base, stalled: false })).toBe(false);
+    expect(shouldJumpToLive({ ...base, paused: true })).toBe(false);
+    expect(shouldJumpToLive({ ...base, waiting: true })).toBe(false);
+    expect(shouldJumpToLive({ ...base, target: null })).toBe(false);
+  });
 });

@@ -19,3 +19,23 @@ export function bufferAheadSeconds(ranges: Array<[number, number]>, currentTime:
 export function formatSeconds(ms: number | null): string {
   return ms === null ? "—" : `${(ms / 1000).toFixed(2)} s`;
 }
+
+/** Seconds behind the target after which the player seeks to the live edge instead of speeding up. */
+export const JUMP_TO_LIVE_BEHIND_S = 2;
+
+/**
+ * Whether the player should seek to the live edge now: it fell behind because of a late join or a stall
+ * (not because the viewer paused), by more than hls.js's playback-rate catch-up handles (hls.js speeds up
+ * only within one target duration of the target), and media is not known to be missing (the publisher is
+ * reconnecting: there is no newer picture to jump to yet).
+ */
+export function shouldJumpToLive(s: {
+  latency: number;
+  target: number | null;
+  stalled: boolean;
+  paused: boolean;
+  waiting: boolean;
+}): boolean {
+  if (s.target === null || !s.stalled || s.paused || s.waiting) return false;
+  return s.latency - s.target > JUMP_TO_LIVE_BEHIND_S;
+}

@@ -1,4 +1,4 @@
-import type { StartedStream } from "@hearth/contracts";
+import type { StartedStream } from "@hearth/contracts/mini";
 import { useState } from "preact/hooks";
 
 function CopyButton({ value, label }: { value: string; label: string }) {

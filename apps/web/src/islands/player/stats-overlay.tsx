@@ -33,7 +33,11 @@ function sample(hls: LatencySource | null, video: HTMLVideoElement | null): Samp
   };
 }
 
-/** Live latency (now − program date-time of the frame on screen), rung and buffer, sampled once a second while shown. */
+/**
+ * Live latency measured on the picture's own timeline: now minus the program date-time (EXT-X-PROGRAM-DATE-TIME,
+ * stamped by the media node) of the frame on screen, so everything after the stamp is inside the number. Also the
+ * rung and the buffer; sampled once a second while shown.
+ */
 export function StatsOverlay(props: StatsOverlayProps) {
   const [s, setS] = useState<Sample>(() => sample(props.hls.current, props.video.current));
   useEffect(() => {
@@ -45,9 +49,17 @@ export function StatsOverlay(props: StatsOverlayProps) {
   return (
     <dl class="player-stats" id="player-stats" data-testid="player-stats" aria-live="off">
       <dt>Latency</dt>
-      <dd data-testid="stats-latency" data-ms={s.latencyMs === null ? "" : String(Math.round(s.latencyMs))}>
+      <dd
+        data-testid="stats-latency"
+        data-ms={s.latencyMs === null ? "" : String(Math.round(s.latencyMs))}
+        data-target-ms={s.targetMs === null ? "" : String(Math.round(s.targetMs))}
+      >
         {formatSeconds(s.latencyMs)}
         {s.targetMs !== null && <span class="muted">{` (target ${formatSeconds(s.targetMs)})`}</span>}
+      </dd>
+      <dd class="player-stats-note" data-testid="stats-latency-note">
+        now − program date-time on screen: packaging, CDN, buffer, decode; not the encoder before the stamp,
+        nor clock skew
       </dd>
       <dt>Rung</dt>
       <dd data-testid="stats-rung">{props.rung ?? "—"}</dd>
