@@ -11,7 +11,6 @@ import { type RunningCdn, startCdn } from "./cdn-harness.ts";
 import { type LlhlsRig, PUBLIC_ID, startLlhlsRig } from "./llhls-harness.ts";
 import { view } from "./support/chromium-viewer.ts";
 import { type NextPart, nextPart } from "./support/live-edge-client.ts";
-import { percentile } from "./support/stats.ts";
 
 let rig: LlhlsRig;
 let cdn: RunningCdn;
