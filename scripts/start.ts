@@ -7,15 +7,26 @@
  * public URL (pages, API, HLS, WHIP, chat) on the edge (CDN_EDGE_PORT, default 8088).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "@hearth/db";
-import { type AppStartOptions, createLogger, type RunningApp } from "@hearth/server-kit";
+import {
+  type AppStartOptions,
+  createLogger,
+  installCrashHandlers,
+  type RunningApp,
+} from "@hearth/server-kit";
 import { z } from "zod";
 
 const ROOT = join(import.meta.dir, "..");
-// Start order matters: the manager first (others call it), the web tier last (it calls all of them).
-const APPS = ["manager", "chat", "media", "web"] as const;
+// Start order matters. Chat and media first: they call the manager only when asked (a key check) or retry
+// (heartbeats), so they may start before it. Then the manager: once it answers, every app a stream needs
+// listens, so a script that waits for the manager (/readyz) can create a stream at once. The web tier last:
+// it calls all of them.
+const APPS = ["chat", "media", "manager", "web"] as const;
+// Stop order: the CDN (in front of everything) first, then the web tier, then media (its last "offline" reports still reach the manager), the manager
+// last; the database after all of them.
+const STOP_ORDER = ["cdn", "web", "media", "chat", "manager"] as const;
 
 const LauncherEnv = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -74,33 +85,45 @@ const PORTS = {
 } as const;
 const present = APPS.filter((a) => existsSync(join(ROOT, "apps", a, "src", "main.ts")));
 
-const stops: Array<() => Promise<void>> = [];
+const stops = new Map<(typeof STOP_ORDER)[number] | "db", () => Promise<void>>();
 const urls: Array<[string, string]> = [];
 let stopping = false;
 
-async function stopAll(signal: string): Promise<void> {
+async function stopAll(signal: string, code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info("stopping Hearth", { signal });
-  // Reverse order: the web tier goes first, the manager and the database last.
-  for (const stop of stops.reverse())
-    await stop().catch((err) => logger.error("stop failed", { err: String(err) }));
-  process.exit(0);
+  for (const name of [...STOP_ORDER, "db" as const]) {
+    const stop = stops.get(name);
+    if (stop) await stop().catch((err) => logger.error("stop failed", { name, err: String(err) }));
+  }
+  process.exit(code);
 }
 process.on("SIGINT", () => void stopAll("SIGINT"));
 process.on("SIGTERM", () => void stopAll("SIGTERM"));
+// Embedded mode runs every app in this process, the media node among them: a stray rejection is logged and
+// everything keeps serving; an uncaught exception stops everything (exit 1). With DATABASE_URL each app's
+// own process applies its own policy (runStandalone) and this launcher stops the platform if one exits.
+installCrashHandlers(
+  logger,
+  { uncaughtException: "exit", unhandledRejection: "log" },
+  (code) => void stopAll("crash", code),
+);
+
+const local = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
 
 if (!env.DATABASE_URL) {
   const db = await openDatabase({ dataDir: join(env.DATA_DIR, "pglite") });
   await db.migrate();
-  stops.push(() => db.close());
+  stops.set("db", () => db.close());
   for (const name of present) {
     const mod = (await import(join(ROOT, "apps", name, "src", "main.ts"))) as {
       start(o: AppStartOptions): Promise<RunningApp>;
     };
     const app = await mod.start({ env: childEnv, logger: logger.child({ svc: name }), db });
-    stops.push(() => app.stop());
+    stops.set(name, () => app.stop());
     for (const [what, url] of Object.entries(app.urls)) urls.push([`${name} ${what}`, url]);
+    await waitUntil(`${name} to answer`, local(PORTS[name], "/healthz"));
   }
 } else {
   for (const name of present) {
@@ -108,21 +131,27 @@ if (!env.DATABASE_URL) {
       env: childEnv,
       stdio: ["ignore", "inherit", "inherit"],
     });
-    stops.push(async () => {
+    stops.set(name, async () => {
       child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      // An app that has not stopped in 15 s is killed with what it spawned (its ffmpegs): once it is gone they
+      // would be orphans that nobody stops.
+      const killer = setTimeout(() => {
+        logger.error(`${name} did not stop within 15 s; killing it and its children`, { pid: child.pid });
+        for (const pid of descendantsOf(child.pid)) killQuietly(pid);
+        child.kill("SIGKILL");
+      }, 15_000);
       await child.exited;
       clearTimeout(killer);
     });
     void child.exited.then((code) => {
       if (!stopping) {
         logger.error(`${name} exited; stopping the platform`, { code });
-        void stopAll("child-exit");
+        void stopAll("child-exit", 1);
       }
     });
+    // One at a time, in dependency order: the next app calls this one as soon as it starts.
+    await waitUntil(`${name} to answer`, local(PORTS[name], "/healthz"));
   }
-  // Each app is its own process here: wait until each answers, then list what a person opens.
-  for (const name of present) await waitHealthy(name, `http://127.0.0.1:${PORTS[name]}/healthz`);
   const publicUrls: Record<(typeof APPS)[number], Array<[string, string]>> = {
     manager: [["manager API", childEnv.MANAGER_URL ?? ""]],
     chat: [["chat WebSocket", `${childEnv.PUBLIC_CHAT_BASE}/rooms/<publicId>`]],
@@ -134,22 +163,63 @@ if (!env.DATABASE_URL) {
   };
   for (const name of present) urls.push(...publicUrls[name]);
 }
+// Every app listens; "ready" also means a stream can be created now: the manager's /readyz answers 200 only
+// once it reaches its database, a healthy media node and chat.
+if (present.includes("manager")) await waitUntil("the manager to be ready", local(PORTS.manager, "/readyz"));
 
-/** Polls an app's /healthz until it answers (or gives up after a minute, stopping everything). */
-async function waitHealthy(name: string, url: string): Promise<void> {
-  for (let i = 0; i < 600 && !stopping; i++) {
-    if (
-      await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
+/** Every process below `root`, from /proc (Linux); none elsewhere. */
+function descendantsOf(root: number): number[] {
+  const parent = new Map<number, number>();
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        // The fields after the command name's last ")" are fixed: state, then the parent's pid.
+        parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      } catch {
+        // It ended while we looked.
+      }
+    }
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  const frontier = [root];
+  for (let p = frontier.pop(); p !== undefined; p = frontier.pop())
+    for (const [child, of] of parent)
+      if (of === p) {
+        out.push(child);
+        frontier.push(child);
+      }
+  return out;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Polls `url` until it answers 200; after a minute, stops everything and exits non-zero. */
+async function waitUntil(what: string, url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = "no answer";
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `${res.status} ${(await res.text()).slice(0, 300)}`;
+    } catch (err) {
+      last = String(err);
+    }
     await Bun.sleep(100);
   }
   if (!stopping) {
-    logger.error(`${name} did not become healthy`, { url });
-    await stopAll("unhealthy");
+    logger.error(`gave up waiting for ${what}`, { url, last });
+    await stopAll("not-ready", 1);
   }
 }
 
@@ -172,8 +242,8 @@ async function startCdn(): Promise<void> {
       .concat(["--manager", local(env.MANAGER_PORT), "--chat", local(env.CHAT_PORT)]),
     { stdout: "pipe", stderr: "inherit" },
   );
-  // Stopped first (stops run in reverse): the CDN is in front of everything else.
-  stops.push(async () => {
+  // Stopped first (STOP_ORDER): the CDN is in front of everything else.
+  stops.set("cdn", async () => {
     cdn.kill("SIGTERM");
     await cdn.exited;
   });
@@ -188,13 +258,13 @@ async function startCdn(): Promise<void> {
   reader.releaseLock();
   if (!out.includes("cdn: ready")) {
     logger.error("infra/cdn.sh did not start; stopping the platform", { output: out.trim() });
-    await stopAll("cdn-failed");
+    await stopAll("cdn-failed", 1);
     return;
   }
   void cdn.exited.then((code) => {
     if (!stopping) {
       logger.error("the CDN exited; stopping the platform", { code });
-      void stopAll("cdn-exit");
+      void stopAll("cdn-exit", 1);
     }
   });
   // In embedded mode the apps list their own (direct) URLs: put what a viewer opens first.
@@ -209,4 +279,5 @@ const lines = urls.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
 process.stdout.write(
   `\nHearth is running (${env.DATABASE_URL ? "Postgres" : `embedded PGlite in ${env.DATA_DIR}`}).\n${lines.join("\n")}\nCtrl-C stops everything.\n\n`,
 );
+// Printed last, once every app answers and the manager is ready: scripts wait for this line.
 process.stdout.write("hearth: ready\n");

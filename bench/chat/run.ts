@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openDatabase } from "@hearth/db";
-import { freePort, waitFor } from "../../tests/e2e/support/ports.ts";
+import { freePort } from "../../tests/e2e/support/ports.ts";
+import { untilAnswers } from "../../tests/e2e/support/until.ts";
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +50,7 @@ const http = `http://127.0.0.1:${port}`;
 const results: Array<Record<string, unknown>> = [];
 
 try {
-  await waitFor(`${http}/healthz`, 20_000);
+  await untilAnswers(`${http}/healthz`, 20_000);
   for (const clients of (values.clients ?? "").split(",").map(Number)) {
     const room = `bench_${randomBytes(5).toString("hex")}`;
     const res = await fetch(`${http}/internal/rooms`, {

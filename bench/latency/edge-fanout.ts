@@ -10,8 +10,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startCdn } from "../../tests/e2e/cdn-harness.ts";
 import { PUBLIC_ID, startLlhlsRig } from "../../tests/e2e/llhls-harness.ts";
-import { followLiveEdge, watchPartCompletions } from "./live-edge-client.ts";
-import { percentile } from "./stats.ts";
+import { followLiveEdge, watchPartCompletions } from "../../tests/e2e/support/live-edge-client.ts";
+import { percentile } from "../../tests/e2e/support/stats.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const counts = (process.argv[3] ?? "1,20,100").split(",").map(Number);

@@ -6,8 +6,8 @@
  * Run: bun bench/latency/fanout.ts [seconds=15] [clients=10,100,300]
  */
 import { startLlhlsRig } from "../../tests/e2e/llhls-harness.ts";
-import { followLiveEdge, watchPartCompletions } from "./live-edge-client.ts";
-import { percentile } from "./stats.ts";
+import { followLiveEdge, watchPartCompletions } from "../../tests/e2e/support/live-edge-client.ts";
+import { percentile } from "../../tests/e2e/support/stats.ts";
 
 const seconds = Number(process.argv[2] ?? 15);
 const counts = (process.argv[3] ?? "10,100,300").split(",").map(Number);

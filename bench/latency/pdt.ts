@@ -10,9 +10,9 @@
  */
 import { startCdn } from "../../tests/e2e/cdn-harness.ts";
 import { PUBLIC_ID, startLlhlsRig } from "../../tests/e2e/llhls-harness.ts";
-import { type ViewResult, view } from "./chromium-viewer.ts";
+import { type ViewResult, view } from "../../tests/e2e/support/chromium-viewer.ts";
+import { percentile } from "../../tests/e2e/support/stats.ts";
 import { startStandardHls } from "./standard-hls.ts";
-import { percentile } from "./stats.ts";
 
 const seconds = Number(process.argv[2] ?? 60);
 /** Let the stream build a few segments first, as a viewer joining a live stream would find it. */

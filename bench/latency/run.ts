@@ -19,8 +19,8 @@ import { loadavg } from "node:os";
 import { StartedStream } from "@hearth/contracts";
 import { type CdnPlatform, startCdnPlatform } from "../../tests/e2e/cdn-platform.ts";
 import { type Browser, launchChromium } from "../../tests/e2e/support/chromium.ts";
+import { percentile } from "../../tests/e2e/support/stats.ts";
 import { barcodePublisherArgs, type G2gSample, READER_SCRIPT } from "./barcode.ts";
-import { percentile } from "./stats.ts";
 
 const seconds = Number(process.argv[2] ?? 25);
 const tiers = (process.argv[3] ?? "origin,edge").split(",") as Array<"origin" | "edge">;

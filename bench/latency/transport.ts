@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CmafBoxReader } from "../../apps/media/src/llhls/box-reader.ts";
 import { cmafOutputArgs, cmafTiming } from "../../apps/media/src/llhls/cmaf-args.ts";
+import { percentile } from "../../tests/e2e/support/stats.ts";
 import { FFMPEG_QUIET, testPatternInput, x264Args } from "../../tests/e2e/support/synthetic-source.ts";
-import { percentile } from "./stats.ts";
 
 type Mode = "extra-fd" | "stdout" | "unix-socket";
 const SECONDS = 10;

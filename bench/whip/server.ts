@@ -13,7 +13,7 @@ import { buildTranscodeArgs } from "../../apps/media/src/transcode-args.ts";
 import { createWhipIngest, managerStreamExists, type WhipDeps } from "../../apps/media/src/whip/index.ts";
 import { createLogger } from "../../packages/server-kit/src/index.ts";
 import { createStream, startPlatform, TOKEN } from "../../tests/e2e/media-harness.ts";
-import { serveWhip } from "./serve-whip.ts";
+import { serveWhip } from "../../tests/e2e/support/serve-whip.ts";
 
 const [mode, arg = ""] = process.argv.slice(2);
 const logger = createLogger({ svc: "whip-bench" }, { silent: process.env.WHIP_BENCH_LOG !== "1" });

@@ -13,7 +13,8 @@ import { openDatabase } from "@hearth/db";
 import type { AppStartOptions, RunningApp } from "@hearth/server-kit";
 import { type RunningCdn, startCdn } from "./cdn-harness.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
-import { freePort, waitFor } from "./support/ports.ts";
+import { freePort } from "./support/ports.ts";
+import { untilAnswers } from "./support/until.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -108,7 +109,7 @@ export async function startCdnPlatform(o: {
       chat: [p.chat],
       accessLog: o.accessLog,
     });
-    await waitFor(`http://127.0.0.1:${p.manager}/readyz`, 30_000);
+    await untilAnswers(`http://127.0.0.1:${p.manager}/readyz`, 30_000);
   } catch (err) {
     await stop();
     throw err;

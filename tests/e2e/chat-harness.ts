@@ -9,6 +9,7 @@ import { createLogger, type Logger, type RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
 import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
+import { until as pollUntil } from "./support/until.ts";
 
 export { capturingLogger } from "./support/capturing-logger.ts";
 
@@ -98,14 +99,9 @@ export async function internal(
   });
 }
 
-/** Polls until `check` passes or `ms` run out (then throws with `what`). */
+/** Polls until `check` passes or `ms` run out (then throws with `what`): the suite's one `until`, chat's argument order. */
 export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await Bun.sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await pollUntil(what, ms, check, 20);
 }
 
 /** A WebSocket client that keeps every frame it receives, each checked against the protocol schema. */

@@ -3,18 +3,21 @@
  * loads the parts) and with low-latency mode off (the same playlists as plain live HLS).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { view } from "../../bench/latency/chromium-viewer.ts";
 import { type LlhlsRig, startLlhlsRig } from "./llhls-harness.ts";
+import { view } from "./support/chromium-viewer.ts";
+import { until } from "./support/until.ts";
 
 let rig: LlhlsRig;
 
 beforeAll(async () => {
   rig = startLlhlsRig();
   rig.startInput();
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && (rig.stream.rendition("hi")?.lastCompleteMsn() ?? -1) < 2)
-    await Bun.sleep(100);
-});
+  await until(
+    "three complete segments",
+    30_000,
+    () => (rig.stream.rendition("hi")?.lastCompleteMsn() ?? -1) >= 2,
+  );
+}, 45_000);
 
 afterAll(async () => {
   await rig?.stop();

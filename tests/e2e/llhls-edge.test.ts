@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { view } from "../../bench/latency/chromium-viewer.ts";
-import { type NextPart, nextPart } from "../../bench/latency/live-edge-client.ts";
 import { type RunningCdn, startCdn } from "./cdn-harness.ts";
 import { type LlhlsRig, PUBLIC_ID, startLlhlsRig } from "./llhls-harness.ts";
+import { view } from "./support/chromium-viewer.ts";
+import { type NextPart, nextPart } from "./support/live-edge-client.ts";
 
 let rig: LlhlsRig;
 let cdn: RunningCdn;

@@ -5,23 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StartedStream } from "@hearth/contracts";
 import postgres from "postgres";
-import { freePort, waitFor } from "./support/ports.ts";
-import { alive, cmdline, descendants } from "./support/processes.ts";
+import { freePort } from "./support/ports.ts";
+import { cmdline, descendantRefs, survivors } from "./support/processes.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
+import { answers, msSince, until } from "./support/until.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const dataDir = mkdtempSync(join(tmpdir(), "hearth-start-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-/** Polls until `check` is true, or fails after `ms`. */
-async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await Bun.sleep(200);
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
 
 const PG = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -70,21 +61,56 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
     };
     void collect(proc.stdout);
     void collect(proc.stderr);
-    try {
-      await waitFor(`http://127.0.0.1:${ports.MANAGER_PORT}/readyz`, 60_000);
-      const deadline = Date.now() + 30_000;
-      while (!output.includes("hearth: ready") && Date.now() < deadline) await Bun.sleep(100);
-      expect(output).toContain("hearth: ready");
-      expect(output).toContain(`http://localhost:${ports.MANAGER_PORT}`);
-
+    // A deploy script's way to wait: poll the manager's /readyz from the moment of launch, and create a stream
+    // the moment it first answers 200 (the manager must not be "ready" before the media node listens).
+    const firstCreate = until(
+      "the manager's /readyz",
+      180_000,
+      () => answers(`http://127.0.0.1:${ports.MANAGER_PORT}/readyz`)(),
+      50,
+    ).then(async () => {
       const res = await fetch(
-        `http://127.0.0.1:${ports.MANAGER_PORT}/start_stream?name=from%20the%20launcher`,
+        `http://127.0.0.1:${ports.MANAGER_PORT}/start_stream?name=right%20after%20readyz`,
         {
           method: "POST",
         },
       );
-      expect(res.status).toBe(201);
+      return `${res.status} ${await res.text()}`;
+    });
+    firstCreate.catch(() => {});
+    try {
+      const t0 = performance.now();
+      await until(
+        'the launcher to print "hearth: ready"',
+        180_000,
+        () => {
+          if (proc.exitCode !== null)
+            throw new Error(`the launcher exited (${proc.exitCode}) first:\n${output}`);
+          return output.includes("hearth: ready");
+        },
+        50,
+      );
+      console.log(`platform-start (${mode}): "hearth: ready" after ${msSince(t0)} ms`);
+      expect(output).toContain(`http://localhost:${ports.MANAGER_PORT}`);
+      expect(output).toContain(`http://localhost:${ports.WEB_PORT}`);
+
+      // "ready" means ready: right away, with no polling of our own, a stream can be created and every app
+      // answers (a script that waits for this line, or for /readyz, must not see "media unreachable").
+      const res = await fetch(
+        `http://127.0.0.1:${ports.MANAGER_PORT}/start_stream?name=from%20the%20launcher`,
+        { method: "POST" },
+      );
+      expect(res.status, await res.clone().text()).toBe(201);
+      expect(await firstCreate).toStartWith("201 ");
       const stream = StartedStream.parse(await res.json());
+      expect((await fetch(`http://127.0.0.1:${ports.MANAGER_PORT}/readyz`)).status).toBe(200);
+      const page = await fetch(`http://127.0.0.1:${ports.WEB_PORT}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      await page.body?.cancel();
+      for (const port of [ports.CHAT_PORT, ports.MEDIA_HTTP_PORT])
+        expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+
       const list = await (await fetch(`http://127.0.0.1:${ports.MANAGER_PORT}/streams`)).text();
       expect(list).toContain(stream.publicId);
       // Go live over RTMP so the media node has an ffmpeg running when the platform is told to stop.
@@ -93,28 +119,30 @@ describe.each(["embedded", "postgres"] as const)("scripts/start.sh, %s", (mode) 
         { seconds: 60 },
         "ignore",
       );
-      await until(async () => {
-        const s = await (
-          await fetch(`http://127.0.0.1:${ports.MANAGER_PORT}/stream/${stream.publicId}`)
-        ).json();
-        return (s as { live: boolean }).live;
-      }, 45_000);
+      await until("the stream to go live", 60_000, async () => {
+        const s = await fetch(`http://127.0.0.1:${ports.MANAGER_PORT}/stream/${stream.publicId}`).then(
+          (r) => r.json() as Promise<{ live?: boolean }>,
+          () => ({ live: false }),
+        );
+        return s.live === true;
+      });
       // The key is shown to its owner once, and never logged.
       expect(output).not.toContain(stream.privateId);
 
-      const children = descendants(proc.pid);
-      const commands = children.map(cmdline);
+      const children = descendantRefs(proc.pid);
+      const commands = children.map((c) => cmdline(c.pid));
       expect(commands.some((c) => c.startsWith("ffmpeg"))).toBe(true);
       // With DATABASE_URL each app is its own process.
       if (mode === "postgres") expect(commands.filter((c) => c.includes("/src/main.ts")).length).toBe(4);
       proc.kill("SIGTERM");
-      const code = await Promise.race([proc.exited, Bun.sleep(20_000).then(() => "timeout")]);
+      const code = await Promise.race([proc.exited, Bun.sleep(60_000).then(() => "timeout")]);
       expect(code).toBe(0);
-      const left = children.filter(alive);
-      expect(left.map((p) => `${p} ${cmdline(p)}`)).toEqual([]);
+      // Orphans are reaped by init, and a killed process takes a moment to exit: wait, then list survivors.
+      expect(await survivors(children, 15_000)).toEqual([]);
     } finally {
       publisher?.kill("SIGKILL");
-      if (alive(proc.pid)) proc.kill("SIGKILL");
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+      await proc.exited;
     }
-  }, 120_000);
+  }, 360_000);
 });

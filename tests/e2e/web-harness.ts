@@ -11,8 +11,8 @@ import { openDatabase } from "@hearth/db";
 import type { AppStartOptions, RunningApp } from "@hearth/server-kit";
 import { capturingLogger } from "./support/capturing-logger.ts";
 import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
-import { freePort, waitFor } from "./support/ports.ts";
-import { PAGE_POLL_MS, type Probe, until as pollUntil } from "./support/until.ts";
+import { freePort } from "./support/ports.ts";
+import { PAGE_POLL_MS, type Probe, until as pollUntil, untilAnswers } from "./support/until.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -82,7 +82,7 @@ export async function startWebPlatform(env: Record<string, string> = {}): Promis
         await start({ env: common, logger: capturingLogger(logs[name] as string[], { svc: name }), db }),
       );
     }
-    await waitFor(`http://127.0.0.1:${p.manager}/readyz`, 30_000);
+    await untilAnswers(`http://127.0.0.1:${p.manager}/readyz`, 30_000);
   } catch (err) {
     await stop();
     throw err;

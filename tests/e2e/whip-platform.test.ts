@@ -10,11 +10,11 @@ import type { StartedStream } from "@hearth/contracts";
 import { internalClient } from "@hearth/server-kit";
 import { managerKeyVerifier } from "../../apps/media/src/key-verifier.ts";
 import { createWhipIngest, managerStreamExists, type WhipIngest } from "../../apps/media/src/whip/index.ts";
-import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
-import { serveWhip } from "../../bench/whip/serve-whip.ts";
 import { createStream, lookup, type Platform, startPlatform, TOKEN, until } from "./media-harness.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
+import { ChromiumPublisher } from "./support/chromium-publisher.ts";
 import { variantAttributes } from "./support/master-playlist.ts";
+import { serveWhip } from "./support/serve-whip.ts";
 
 describe("WHIP → media node → HLS ladder, through the real manager", () => {
   let p: Platform;

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IngestFeed } from "../../apps/media/src/ingest-feed.ts";
 import { createWhipIngest, type WhipIngest } from "../../apps/media/src/whip/index.ts";
-import { ChromiumPublisher } from "../../bench/whip/chromium-publisher.ts";
-import { serveWhip } from "../../bench/whip/serve-whip.ts";
 import { createLogger } from "../../packages/server-kit/src/index.ts";
+import { ChromiumPublisher } from "./support/chromium-publisher.ts";
+import { serveWhip } from "./support/serve-whip.ts";
 
 const PUBLIC_ID = "whipE2eStream1";
 const KEY = `sk_${crypto.randomUUID().replaceAll("-", "")}`;

@@ -94,9 +94,14 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   };
 }
 
+// An unexpected rejection is logged and chat keeps serving: a restart would drop every open room socket.
 if (import.meta.main)
-  await runStandalone(start, {
-    env: process.env,
+  await runStandalone(
+    start,
     // The internal token itself is redacted from every log line, whatever its shape.
-    logger: createLogger({ svc: "chat" }, { secrets: [process.env.INTERNAL_TOKEN ?? ""] }),
-  });
+    {
+      env: process.env,
+      logger: createLogger({ svc: "chat" }, { secrets: [process.env.INTERNAL_TOKEN ?? ""] }),
+    },
+    { uncaughtException: "exit", unhandledRejection: "log" },
+  );

@@ -3,7 +3,6 @@ import {
   AppMetrics,
   type AppStartOptions,
   createLogger,
-  installCrashHandlers,
   internalClient,
   type RunningApp,
   runStandalone,
@@ -113,6 +112,9 @@ if (import.meta.main) {
   // nobody caught leaves the process in an unknown state, and it exits for its supervisor to restart it. A
   // rejected promise nobody handled is a bug in one path (a request is already answered by onError), so it is
   // logged with its stack and the manager keeps serving. See apps/manager/README.md.
-  installCrashHandlers(logger, { uncaughtException: "exit", unhandledRejection: "log" });
-  await runStandalone(start, { env: process.env, logger });
+  await runStandalone(
+    start,
+    { env: process.env, logger },
+    { uncaughtException: "exit", unhandledRejection: "log" },
+  );
 }

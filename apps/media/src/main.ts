@@ -164,8 +164,13 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
 }
 
 if (import.meta.main)
-  await runStandalone(start, {
-    env: process.env,
-    // The internal token is redacted from every line, whatever shape it has.
-    logger: createLogger({ svc: "media" }, { secrets: [process.env.INTERNAL_TOKEN ?? ""] }),
-  });
+  // An unexpected rejection is logged and the node keeps serving: a restart would end every live stream on it.
+  await runStandalone(
+    start,
+    {
+      env: process.env,
+      // The internal token is redacted from every line, whatever shape it has.
+      logger: createLogger({ svc: "media" }, { secrets: [process.env.INTERNAL_TOKEN ?? ""] }),
+    },
+    { uncaughtException: "exit", unhandledRejection: "log" },
+  );

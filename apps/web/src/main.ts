@@ -48,4 +48,10 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   };
 }
 
-if (import.meta.main) await runStandalone(start, { env: process.env, logger: createLogger({ svc: "web" }) });
+// The web tier holds no state: on an unexpected rejection it exits for its supervisor to start a clean one.
+if (import.meta.main)
+  await runStandalone(
+    start,
+    { env: process.env, logger: createLogger({ svc: "web" }) },
+    { uncaughtException: "exit", unhandledRejection: "exit" },
+  );

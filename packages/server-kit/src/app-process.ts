@@ -1,5 +1,9 @@
 import type { DatabaseHandle } from "@hearth/db";
 import type { Logger } from "./logger.ts";
+import { type CrashPolicy, installCrashHandlers } from "./process-guard.ts";
+
+/** How long a clean stop after a crash may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 15_000;
 
 /**
  * The contract every app's `main.ts` exports as `start()`: the platform launcher calls it in-process
@@ -20,21 +24,33 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Runs `start` as a standalone process: stops cleanly on SIGINT/SIGTERM. */
+/**
+ * Runs `start` as a standalone process: stops cleanly on SIGINT/SIGTERM, and handles an exception or a
+ * rejection nobody handled as `crash` says (`installCrashHandlers`: logged with its stack either way). "exit"
+ * stops the app cleanly first (its ffmpegs, its sockets), then exits 1 for the supervisor to restart it.
+ */
 export async function runStandalone(
   start: (options: AppStartOptions) => Promise<RunningApp>,
   options: AppStartOptions,
+  crash: CrashPolicy = { uncaughtException: "exit", unhandledRejection: "log" },
 ): Promise<void> {
-  const app = await start(options);
-  for (const [what, url] of Object.entries(app.urls)) options.logger.info(`${app.name} ${what}: ${url}`);
+  let app: RunningApp | undefined;
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    options.logger.info(`${app.name} stopping`, { signal });
-    await app.stop().catch((err) => options.logger.error("stop failed", { err: String(err) }));
-    process.exit(0);
+    options.logger.info(`${app?.name ?? "app"} stopping`, { signal });
+    // A crash must not hang on a stop that cannot finish: the supervisor is waiting for the exit.
+    const deadline = setTimeout(() => process.exit(code), STOP_DEADLINE_MS);
+    await app?.stop().catch((err) => options.logger.error("stop failed", { err: String(err) }));
+    clearTimeout(deadline);
+    process.exit(code);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  // Installed before start(), so a failure while starting is reported the same way (Bun reports a rejected
+  // top-level await as an uncaught exception).
+  installCrashHandlers(options.logger, crash, (code) => void stop("crash", code));
+  process.on("SIGINT", () => void stop("SIGINT", 0));
+  process.on("SIGTERM", () => void stop("SIGTERM", 0));
+  app = await start(options);
+  for (const [what, url] of Object.entries(app.urls)) options.logger.info(`${app.name} ${what}: ${url}`);
 }

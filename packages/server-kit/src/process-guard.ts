@@ -15,7 +15,11 @@ export interface CrashPolicy {
  * (the context a person needs), then the policy decides. Returns a function that removes the handlers.
  * Only a standalone app's main calls this: in embedded mode the launcher owns the process.
  */
-export function installCrashHandlers(logger: Logger, policy: CrashPolicy, exit = process.exit): () => void {
+export function installCrashHandlers(
+  logger: Logger,
+  policy: CrashPolicy,
+  exit: (code: number) => void = process.exit,
+): () => void {
   const describe = (err: unknown) =>
     err instanceof Error ? { err: `${err.name}: ${err.message}`, stack: err.stack } : { err: String(err) };
   const onException = (err: unknown) => {

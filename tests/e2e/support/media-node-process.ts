@@ -5,9 +5,10 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitFor } from "./ports.ts";
+import { freePort } from "./ports.ts";
 import { alive, cmdline, descendants } from "./processes.ts";
 import { publishSynthetic } from "./synthetic-source.ts";
+import { untilAnswers } from "./until.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "..", "apps", "media", "src", "main.ts");
 
@@ -110,7 +111,7 @@ export async function spawnMediaNode(o: {
     },
   };
   try {
-    await waitFor(`http://127.0.0.1:${httpPort}/healthz`, 20_000);
+    await untilAnswers(`http://127.0.0.1:${httpPort}/healthz`, 20_000);
   } catch (err) {
     const log = node.log();
     await node.stop();

@@ -5,7 +5,7 @@
  */
 // playwright-core is a devDependency of apps/media (bun installs workspaces isolated, so the root cannot see it).
 import { type Browser, chromium, type Page } from "playwright-core";
-import { CHROMIUM_ARGS } from "../../tests/e2e/support/chromium.ts";
+import { CHROMIUM_ARGS } from "./chromium.ts";
 
 export interface PublishOptions {
   whipUrl: string;

@@ -1,4 +1,4 @@
-import type { WhipIngest } from "../../apps/media/src/whip/index.ts";
+import type { WhipIngest } from "../../../apps/media/src/whip/index.ts";
 
 /**
  * Serves a WHIP ingest's routes under /whip on a free loopback port, the way the media node's app

@@ -3,7 +3,7 @@
  * Date.now() minus hls.js's playingDate (the program date-time of the frame on screen).
  */
 import { readFileSync } from "node:fs";
-import { type Browser, launchChromium } from "../../tests/e2e/support/chromium.ts";
+import { type Browser, launchChromium } from "./chromium.ts";
 
 export interface ViewResult {
   /** ms from navigation start to the first `playing` event. */
@@ -22,7 +22,7 @@ export interface ViewResult {
 }
 
 const HLS_JS = readFileSync(
-  Bun.resolveSync("hls.js/dist/hls.min.js", `${import.meta.dir}/../../apps/web`),
+  Bun.resolveSync("hls.js/dist/hls.min.js", `${import.meta.dir}/../../../apps/web`),
   "utf8",
 );
 

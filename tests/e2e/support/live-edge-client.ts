@@ -2,7 +2,8 @@
  * An LL-HLS client at the live edge, doing what hls.js does there: a blocking reload for the next part and a
  * request for the preload-hinted part, in parallel, round after round. The fan-out benchmarks run many at once.
  */
-import type { LlhlsRig } from "../../tests/e2e/llhls-harness.ts";
+import type { LlhlsRig } from "../llhls-harness.ts";
+import { parseMediaPlaylist, preloadHint } from "./media-playlist.ts";
 
 /** The part to ask for next: its (msn, part index) for a blocking reload, and the preload hint's URI. */
 export interface NextPart {
@@ -13,17 +14,11 @@ export interface NextPart {
 
 /** The part after the last EXT-X-PART of a playlist, and the hint's URI; null if the playlist has neither. */
 export function nextPart(text: string): NextPart | null {
-  let msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
-  let index = 0;
+  const pl = parseMediaPlaylist(text);
   let last: { msn: number; index: number } | null = null;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("#EXT-X-PART:")) last = { msn, index: index++ };
-    else if (line.startsWith("#EXTINF:")) {
-      msn += 1;
-      index = 0;
-    }
-  }
-  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1];
+  for (const s of pl.segments)
+    for (const [index, p] of s.parts.entries()) if (!p.hint) last = { msn: s.mediaSequenceNumber, index };
+  const hint = preloadHint(pl);
   return last && hint ? { msn: last.msn, part: last.index + 1, hint } : null;
 }
 
