@@ -297,6 +297,32 @@ describe("WHIP protocol", () => {
     await ingest.stop();
   });
 
+  test("an offer whose connection fails while it is answered is a 400 and leaves the stream free to publish", async () => {
+    const { post, ingest, pipe } = await setup();
+    // No candidates, yet "a=end-of-candidates": ICE has nothing to try and fails inside the answer itself.
+    const noCandidates = (await offer())
+      .split("\r\n")
+      .filter((l) => !l.startsWith("a=candidate"))
+      .join("\r\n");
+    for (let i = 0; i < 2; i++) {
+      const failed = await post(LIVE_ID, noCandidates, LIVE_KEY);
+      expect(failed.status).toBe(400);
+      expect(await errorOf(failed)).toEqual({
+        code: "bad_sdp",
+        message: expect.stringContaining("connection failed"),
+      });
+      expect(ingest.publishing(LIVE_ID)).toBe(false);
+      expect(ingest.sessions().size).toBe(0);
+    }
+    // The same streamer publishes again at once (before the fix the dead session held the stream: 409 forever).
+    const good = await post(LIVE_ID, await offer(), LIVE_KEY);
+    expect(good.status).toBe(201);
+    expect(ingest.publishing(LIVE_ID)).toBe(true);
+    expect(pipe.started).toHaveLength(0);
+    await ingest.stop();
+    expect(ingest.publishing(LIVE_ID)).toBe(false);
+  });
+
   test("a session that never receives media ends by itself, never reaching the pipeline", async () => {
     const { post, ingest, pipe } = await setup({ mediaTimeoutMs: 300 });
     expect((await post(LIVE_ID, await offer(), LIVE_KEY)).status).toBe(201);

@@ -90,11 +90,26 @@ function requireKey(header: string | undefined): string {
   return key;
 }
 
+/** The answer to an offer whose session ended before it was answered, by why it ended. */
+function endedWhileAnswering(reason: string): HttpError {
+  if (reason === "stream deleted") return new HttpError(404, "not_found", "no such stream");
+  if (reason === "shutdown")
+    return new HttpError(503, "unavailable", "this media node is shutting down; try again");
+  return new HttpError(
+    400,
+    "bad_sdp",
+    `the session ended while this SDP offer was answered (${reason}): check its ICE candidates and DTLS lines`,
+  );
+}
+
 /** Builds the WHIP ingest (RFC 9725): POST /:publicId publishes, DELETE /:publicId/:sessionId ends. */
 export function createWhipIngest(deps: WhipDeps): WhipIngest {
   const basePath = deps.basePath ?? "/whip";
-  /** publicId → session; a null value reserves the slot while the offer is being answered. */
-  const byStream = new Map<string, WhipSession | null>();
+  /**
+   * publicId → the session that holds the stream, from before its offer is answered until it ends: the
+   * session's onEnd is the one place that frees it, whatever ends it (DELETE, a kick, ICE failing mid-answer).
+   */
+  const byStream = new Map<string, WhipSession>();
   const byId = new Map<string, { publicId: string; key: string; session: WhipSession }>();
   const log = deps.logger.child({ mod: "whip" });
 
@@ -173,7 +188,6 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
     }
     // Checked again: another POST may have claimed the stream while this body was read.
     refuseIfLive(publicId);
-    byStream.set(publicId, null);
 
     const id = crypto.randomUUID();
     const slog = log.child({ publicId, session: id.slice(0, 8) });
@@ -194,11 +208,13 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     };
     const session = new WhipSession(options);
+    // Claimed by the session itself (not a placeholder): were it to end while its offer is answered (ICE
+    // failing at once on a bad offer), its onEnd must find it here and free the stream.
+    byStream.set(publicId, session);
     let answer: string;
     try {
       answer = await session.answer(offer);
     } catch (err) {
-      byStream.delete(publicId);
       await session.end("negotiation failed");
       slog.warn("negotiation failed", { err: String(err) });
       throw new HttpError(
@@ -207,7 +223,8 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
         "cannot answer this SDP offer: check its codecs and ICE/DTLS lines",
       );
     }
-    byStream.set(publicId, session);
+    // It already ended (and freed the stream): answering 201 would hand out a Location for a dead session.
+    if (session.endReason !== null) throw endedWhileAnswering(session.endReason);
     byId.set(id, { publicId, key, session });
     slog.info("whip session started", { video: choice.video?.name, audio: choice.audio?.name ?? "none" });
     c.header("Location", `${basePath}/${publicId}/${id}`);
@@ -249,12 +266,14 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
       return true;
     },
     sessions: () => {
+      // Answered sessions only (those with a Location), as before.
       const out = new Map<string, WhipSession>();
-      for (const [publicId, s] of byStream) if (s) out.set(publicId, s);
+      for (const e of byId.values()) out.set(e.publicId, e.session);
       return out;
     },
     stop: async () => {
-      await Promise.allSettled([...byId.values()].map((e) => e.session.end("shutdown", "dropped")));
+      // Every session that holds a stream, including one whose offer is still being answered.
+      await Promise.allSettled([...byStream.values()].map((s) => s.end("shutdown", "dropped")));
     },
   };
 }

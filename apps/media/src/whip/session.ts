@@ -82,6 +82,7 @@ export class WhipSession {
   private onSize: ((size: VideoSize) => void) | undefined;
   private feed: IngestFeed | undefined;
   private ended = false;
+  private why: string | null = null;
   /** Packets (and RTP bytes) forwarded, by kind (tests and benchmarks read these). */
   readonly forwarded = { video: 0, audio: 0, rtcp: 0, bytes: 0 };
 
@@ -108,6 +109,11 @@ export class WhipSession {
   /** Whether the pipeline has this session's media (a transcoder reads its ports). */
   get publishing(): boolean {
     return this.feed !== undefined;
+  }
+
+  /** Why the session ended, or null while it has not. */
+  get endReason(): string | null {
+    return this.why;
   }
 
   /** Applies the offer, returns the complete answer (all host candidates inlined: no trickle needed). */
@@ -243,6 +249,7 @@ export class WhipSession {
   async end(reason: string, how: EndHow = "dropped"): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.why = reason;
     for (const t of this.timers) clearInterval(t);
     this.o.logger.info("whip session ended", {
       reason,
