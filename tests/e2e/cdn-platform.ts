@@ -27,6 +27,8 @@ export interface CdnPlatform {
   rtmpBase: string;
   cdn: RunningCdn;
   logs: Record<string, string[]>;
+  /** The services' shared secret (secret scans look for it). */
+  internalToken: string;
   stop(): Promise<void>;
 }
 
@@ -121,6 +123,7 @@ export async function startCdnPlatform(o: {
     rtmpBase: `rtmp://127.0.0.1:${p.rtmp}/live`,
     cdn,
     logs,
+    internalToken: env.INTERNAL_TOKEN,
     stop,
   };
 }

@@ -7,7 +7,7 @@
  * a rung nobody asked for in 20 s is current on its next request through the edge.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { StartedStream } from "@hearth/contracts";
 import { type CdnPlatform, startCdnPlatform } from "./cdn-platform.ts";
@@ -108,7 +108,7 @@ async function openWatchPage(b: Browser): Promise<Page> {
   return tab;
 }
 
-test("three watch pages play LL-HLS through the edge for 20 s; one upstream request per playlist state and part per tier", async () => {
+test("three watch pages play LL-HLS through the edge for 20 s; one upstream request per playlist state and part per tier; no secret in either tier's logs", async () => {
   browser = await launchChromium();
   const b = browser;
   const tabs = await Promise.all([0, 1, 2].map(() => openWatchPage(b)));
@@ -127,7 +127,25 @@ test("three watch pages play LL-HLS through the edge for 20 s; one upstream requ
   // The players really went through the edge: the video element's source is the edge's playlists.
   const edgeHls = stream.hlsUrl.replace(/\/[^/]+\/master\.m3u8$/, "/");
   expect(stream.hlsUrl.startsWith(`${p.webUrl}/hls/media-1/`)).toBe(true);
+  // Each viewer's chat identity (issued over the chat socket, through the edge): the logs must not carry it.
+  const identities = await Promise.all(
+    tabs.map((t, i) =>
+      until(`viewer ${i + 1}'s chat identity`, 30_000, () =>
+        t.evaluate(() => localStorage.getItem("hearth.chat.identity")),
+      ),
+    ),
+  );
   await Promise.all(tabs.map((t) => t.close()));
+  // No secret in any line either tier wrote: the stream key (it created the stream through the edge), the
+  // services' token, the viewers' chat identities.
+  const logsDir = (tier: string) => join(p.cdn.dir, tier, "logs");
+  const written = ["edge", "shield"]
+    .flatMap((tier) => readdirSync(logsDir(tier)).map((f) => readFileSync(join(logsDir(tier), f), "utf8")))
+    .join("\n");
+  // The logs are this stream's (its public id is in the paths they recorded).
+  expect(written).toContain(stream.publicId);
+  for (const secret of [stream.privateId, p.internalToken, ...identities])
+    expect(written).not.toContain(secret);
 
   const edge = await accessLog("edge");
   const shield = await accessLog("shield");
