@@ -203,8 +203,9 @@ describe("a publisher that drops and comes back within the grace", () => {
       expect(maps.size).toBeGreaterThanOrEqual(2);
       const master = await (await fetch(`${platform.mediaUrl}/hls/${s.publicId}/master.m3u8`)).text();
       expect(master).toContain("RESOLUTION=426x240,FRAME-RATE=30.000");
-      // The scaled rung keeps its size (its URL and master entry stay valid), scaled from the new source.
-      expect(master).toMatch(/RESOLUTION=640x360,.*NAME="360p"/);
+      // The scaled rung keeps its size (its URL and master entry stay valid), scaled from the new source. (A
+      // 640x360 source's ladder is source + 160p: no rung at or near the source's own height.)
+      expect(master).toMatch(/RESOLUTION=284x160,.*NAME="160p"/);
       await untilPlaybackAdvances(viewer.page, "playback at the new resolution");
       await viewer.page.close();
     } finally {
@@ -226,10 +227,11 @@ describe("the end of a stream", () => {
         ((await variant(s.publicId, rung))?.segments ?? [])
           .map((x) => x.programDateTime?.getTime())
           .filter((t): t is number => t !== undefined);
-      await until("four dated segments", 20_000, async () => (await dates("360p")).length >= 4);
-      const [srcDates, lowDates] = await Promise.all([dates("source"), dates("360p")]);
+      // The encoded rung of a 640x360 source's ladder is 160p (no rung at or near the source's own height).
+      await until("four dated segments", 20_000, async () => (await dates("160p")).length >= 4);
+      const [srcDates, lowDates] = await Promise.all([dates("source"), dates("160p")]);
       const offsets = lowDates.map((t) => Math.min(...srcDates.map((u) => Math.abs(u - t))));
-      console.log(`program date-time, 360p vs source at the same frame: ${offsets.join(", ")} ms apart`);
+      console.log(`program date-time, 160p vs source at the same frame: ${offsets.join(", ")} ms apart`);
       expect(Math.max(...offsets)).toBeLessThanOrEqual(2);
       const stoppedAt = Date.now();
       pub.kill("SIGINT");
