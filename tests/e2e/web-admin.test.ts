@@ -115,9 +115,18 @@ describe("the operator's page", () => {
       const l = await lookup();
       return l === null || !l.live ? true : undefined;
     });
-    await until("the row to leave the live list", 30_000, async () =>
-      (await row.count()) === 0 || (await row.getAttribute("data-live")) === "false" ? true : undefined,
-    );
+    // Read in one step in the page: the row may leave between a count and a separate attribute read, which
+    // would then wait for an element that no longer exists.
+    await until("the row to leave the live list", 30_000, async () => {
+      const live = await page.evaluate(
+        (id) =>
+          document
+            .querySelector(`[data-testid=admin-streams] tr[data-public-id="${id}"]`)
+            ?.getAttribute("data-live") ?? "gone",
+        stream.publicId,
+      );
+      return live === "gone" || live === "false" ? true : undefined;
+    });
     await until("the publisher to be disconnected", 30_000, () => publisher?.exitCode !== null || undefined);
   }, 90_000);
 
