@@ -98,6 +98,8 @@ export function toLookup(row: StreamRow, bitrate: number | undefined): StreamLoo
     quality: row.live ? (row.quality?.level ?? null) : null,
     realtime: row.quality?.realtime ?? true,
     hlsUrl,
+    // Filled in by the recordings work (the live session's EVENT playlist).
+    dvr: null,
     chatUrl: row.chatUrl,
     rungs,
   };

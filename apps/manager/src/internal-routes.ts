@@ -64,7 +64,7 @@ export function internalRoutes(deps: InternalDeps): OpenAPIHono {
       throw new HttpError(403, "forbidden", "unknown, ended or mismatched stream key");
     }
     if (node !== undefined && row.mediaNode !== null && row.mediaNode !== node) await follow(row, node);
-    return c.json({ publicId: row.publicId }, 200);
+    return c.json({ publicId: row.publicId, recording: row.recording }, 200);
   });
 
   /**

@@ -98,6 +98,17 @@ export const ChatMessage = z.object({
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/** Most messages one chat replay answer carries; the rest follow through `next`. */
+export const CHAT_REPLAY_PAGE = 500;
+
+/**
+ * `GET /rooms/<publicId>/replay?from=<ms>&to=<ms>[&after=<cursor>]` (HTTP, public, CORS): a broadcast's chat in
+ * server-time order, for replay beside its recording. Messages a moderator deleted are gone. `next`: pass it as
+ * `after` for the following page; null at the end of the range.
+ */
+export const ChatReplay = z.object({ messages: z.array(ChatMessage), next: z.nullable(z.string()) });
+export type ChatReplay = z.infer<typeof ChatReplay>;
+
 /** Viewers: open connections; chatters: connections that picked a display name. */
 export const ChatCounts = z.object({ viewers: int(), chatters: int() });
 export type ChatCounts = z.infer<typeof ChatCounts>;

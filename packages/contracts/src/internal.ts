@@ -38,7 +38,11 @@ export const VerifyKeyRequest = z.object({
   /** The media node asking (scale-out): a stream whose node is down, or that is offline, moves to it. */
   node: z.string().max(64).optional(),
 });
-export const VerifyKeyResponse = z.object({ publicId: PublicId });
+export const VerifyKeyResponse = z.object({
+  publicId: PublicId,
+  /** Whether the streamer lets this stream be recorded (StreamSettings; the node's RECORDING setting wins). */
+  recording: z.boolean().default(true),
+});
 
 /**
  * A stream's phase on its media node. One state machine per stream owns it:

@@ -20,6 +20,11 @@ const PAIRS: Array<[string, $ZodType, $ZodType]> = [
   ["AdminNode", mini.AdminNode, classic.AdminNode],
   ["AdminStream", mini.AdminStream, classic.AdminStream],
   ["AdminOverview", mini.AdminOverview, classic.AdminOverview],
+  ["Video", mini.Video, classic.Video],
+  ["VideoList", mini.VideoList, classic.VideoList],
+  ["Clip", mini.Clip, classic.Clip],
+  ["ClipList", mini.ClipList, classic.ClipList],
+  ["StreamSettings", mini.StreamSettings, classic.StreamSettings],
 ];
 
 describe("the browser's zod/mini schemas are the manager's", () => {

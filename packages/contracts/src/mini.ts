@@ -12,6 +12,7 @@ import * as z from "zod/mini";
 import { PUBLIC_ID_CHARS } from "./public-id-chars.ts";
 
 export * from "./chat.ts";
+export * from "./clip-limits.ts";
 export { PUBLIC_ID_CHARS };
 
 const int = () => z.number().check(z.int());
@@ -81,6 +82,7 @@ export const StreamLookup = z.object({
   hlsUrl: z.string(),
   chatUrl: z.string(),
   rungs: z.array(Rung),
+  dvr: z._default(z.nullable(z.object({ videoId: z.string(), hlsUrl: z.string() })), null),
 });
 export type StreamLookup = z.infer<typeof StreamLookup>;
 
@@ -147,3 +149,55 @@ export const AdminOverview = z.object({
   streams: z.array(AdminStream),
 });
 export type AdminOverview = z.infer<typeof AdminOverview>;
+
+const VideoIdMini = z
+  .string()
+  .check(z.regex(/^[a-z0-9]{8,32}$/, "video ids are 8-32 characters of a-z and 0-9"));
+const ClipIdMini = z
+  .string()
+  .check(z.regex(/^[a-z0-9]{8,32}$/, "clip ids are 8-32 characters of a-z and 0-9"));
+const nonNegative = () => z.number().check(z.nonnegative());
+
+/** recordings.ts Video. */
+export const Video = z.object({
+  videoId: VideoIdMini,
+  publicId: PublicId,
+  title: z.string(),
+  state: z.enum(["recording", "ready"]),
+  startedAt: z.string(),
+  endedAt: z.nullable(z.string()),
+  durationSeconds: nonNegative(),
+  peakViewers: nonNegativeInt(),
+  hlsUrl: z.string(),
+  thumbnailUrl: z.string(),
+  watchUrl: z.string(),
+  chatReplayUrl: z.string(),
+});
+export type Video = z.infer<typeof Video>;
+
+/** recordings.ts VideoList. */
+export const VideoList = z.object({ videos: z.array(Video), nextCursor: z.nullable(z.string()) });
+export type VideoList = z.infer<typeof VideoList>;
+
+/** recordings.ts Clip. */
+export const Clip = z.object({
+  clipId: ClipIdMini,
+  publicId: PublicId,
+  videoId: z.nullable(VideoIdMini),
+  title: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string(),
+  durationSeconds: nonNegative(),
+  hlsUrl: z.string(),
+  thumbnailUrl: z.string(),
+  watchUrl: z.string(),
+});
+export type Clip = z.infer<typeof Clip>;
+
+/** recordings.ts ClipList. */
+export const ClipList = z.object({ clips: z.array(Clip), nextCursor: z.nullable(z.string()) });
+export type ClipList = z.infer<typeof ClipList>;
+
+/** recordings.ts StreamSettings. */
+export const StreamSettings = z.object({ recording: z.boolean() });
+export type StreamSettings = z.infer<typeof StreamSettings>;

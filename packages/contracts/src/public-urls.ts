@@ -36,3 +36,37 @@ export function hlsBaseOf(masterUrl: string, publicId: string): string {
   if (!masterUrl.endsWith(suffix)) throw new Error(`not a master playlist URL of ${publicId}`);
   return masterUrl.slice(0, -suffix.length);
 }
+
+/** A recording's master playlist (EVENT while live, VOD once finished) under its media node's HLS base. */
+export function vodMasterUrl(hlsBase: string, videoId: string): string {
+  return `${trim(hlsBase)}/vod/${videoId}/master.m3u8`;
+}
+
+/** A recording's thumbnail under its media node's HLS base. */
+export function vodThumbnailUrl(hlsBase: string, videoId: string): string {
+  return `${trim(hlsBase)}/vod/${videoId}/thumb.jpg`;
+}
+
+/** A clip's VOD master playlist under its media node's HLS base. */
+export function clipMasterUrl(hlsBase: string, clipId: string): string {
+  return `${trim(hlsBase)}/clips/${clipId}/master.m3u8`;
+}
+
+/** A clip's thumbnail under its media node's HLS base. */
+export function clipThumbnailUrl(hlsBase: string, clipId: string): string {
+  return `${trim(hlsBase)}/clips/${clipId}/thumb.jpg`;
+}
+
+/** A clip's page under the web app's base. */
+export function clipPageUrl(webBase: string, clipId: string): string {
+  return `${trim(webBase)}/clips/${clipId}`;
+}
+
+/**
+ * The HTTP URL of a room's chat replay between two wall-clock times (ms), from the room's WebSocket URL
+ * (`ws://chat/rooms/<id>` → `http://chat/rooms/<id>/replay?from=&to=`); answers ChatReplay.
+ */
+export function chatReplayUrl(chatUrl: string, fromMs: number, toMs: number | null): string {
+  const base = chatUrl.replace(/^ws(s?):/, "http$1:").replace(/\/+$/, "");
+  return `${base}/replay?from=${Math.floor(fromMs)}${toMs === null ? "" : `&to=${Math.ceil(toMs)}`}`;
+}

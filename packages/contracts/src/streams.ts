@@ -91,6 +91,11 @@ export const StreamLookup = z.object({
   hlsUrl: z.string(),
   chatUrl: z.string(),
   rungs: z.array(Rung),
+  /**
+   * The live session's recording (live rewind): its EVENT master playlist reaches back to the broadcast's start.
+   * Null when the stream is offline or its broadcast is not recorded.
+   */
+  dvr: z.object({ videoId: z.string(), hlsUrl: z.string() }).nullable().default(null),
 });
 export type StreamLookup = z.infer<typeof StreamLookup>;
 

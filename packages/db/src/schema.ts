@@ -57,6 +57,8 @@ export const streams = pgTable(
     stateAt: timestamp("state_at", { withTimezone: true, mode: "date", precision: 3 }),
     /** The client address that created the stream (abuse limits); null for admin-created streams. */
     creatorIp: text("creator_ip"),
+    /** The streamer lets broadcasts be recorded (contracts' StreamSettings). */
+    recording: boolean("recording").notNull().default(true),
   },
   (t) => [
     // The directory's order: live first, then newest; ended streams are filtered out.
@@ -107,7 +109,7 @@ export const mediaNodes = pgTable("media_nodes", {
     .defaultNow(),
 });
 
-/** Chat history: the chat service owns these tables; it keeps the last 200 per room. */
+/** Chat history: the chat service owns these tables; messages stay while a recording may replay them. */
 export const chatMessages = pgTable(
   "chat_messages",
   {
@@ -121,7 +123,11 @@ export const chatMessages = pgTable(
       .notNull()
       .defaultNow(),
   },
-  (t) => [index("chat_messages_room_idx").on(t.roomId, t.seq)],
+  (t) => [
+    index("chat_messages_room_idx").on(t.roomId, t.seq),
+    // Chat replay reads a room's messages between two server times.
+    index("chat_messages_room_time_idx").on(t.roomId, t.createdAt),
+  ],
 );
 
 /** Rooms and their moderation settings. */
@@ -147,4 +153,63 @@ export const chatBans = pgTable(
       .defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] })],
+);
+
+/**
+ * Recordings (past broadcasts): the manager owns this table; the media node named by `node` holds the files
+ * and reports (contracts' RecordingReport). The id is the recording id the node made.
+ */
+export const videos = pgTable(
+  "videos",
+  {
+    id: text("id").primaryKey(),
+    publicId: text("public_id").notNull(),
+    title: text("title").notNull(),
+    node: text("node").notNull(),
+    session: text("session").notNull(),
+    /** "recording" | "ready" (contracts' VideoState). */
+    state: text("state").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true, mode: "date", precision: 3 }),
+    durationSeconds: doublePrecision("duration_seconds").notNull().default(0),
+    bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+    peakViewers: integer("peak_viewers").notNull().default(0),
+    /** The node's public HLS base when the recording started (its playlists' URLs are built from it). */
+    hlsBase: text("hls_base").notNull(),
+    /** When the newest report arrived (a recording whose node went silent is finalised after the node timeout). */
+    reportedAt: timestamp("reported_at", { withTimezone: true, mode: "date", precision: 3 })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [
+    index("videos_stream_idx").on(t.publicId, t.startedAt, t.id),
+    // Listing and retention go newest or oldest first over every stream.
+    index("videos_started_idx").on(t.startedAt, t.id),
+  ],
+);
+
+/** Clips: the manager owns this table; the media node named by `node` holds a copy of the clip's segments. */
+export const clips = pgTable(
+  "clips",
+  {
+    id: text("id").primaryKey(),
+    publicId: text("public_id").notNull(),
+    /** The recording it was cut from; null once that recording is deleted. */
+    videoId: text("video_id"),
+    node: text("node").notNull(),
+    title: text("title").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
+    durationSeconds: doublePrecision("duration_seconds").notNull(),
+    bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+    hlsBase: text("hls_base").notNull(),
+    /** The client address that made the clip (rate limits). */
+    creatorIp: text("creator_ip"),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [
+    index("clips_stream_idx").on(t.publicId, t.createdAt, t.id),
+    index("clips_video_idx").on(t.videoId),
+  ],
 );
