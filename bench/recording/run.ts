@@ -22,6 +22,7 @@ import { dirname, join } from "node:path";
 import { StartedStream, VideoList } from "@hearth/contracts";
 import { openDatabase } from "@hearth/db";
 import { createLogger } from "@hearth/server-kit";
+import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
 import { launchChromium } from "../../tests/e2e/support/chromium.ts";
 import { NO_CREATION_LIMITS } from "../../tests/e2e/support/creation-limits.ts";
@@ -125,6 +126,7 @@ async function costRounds(): Promise<Round[]> {
   const db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
   await db.migrate();
   const managerPort = freePort();
+  const chatPort = freePort();
   const managerUrl = `http://127.0.0.1:${managerPort}`;
   const manager = await startManager({
     env: {
@@ -135,13 +137,24 @@ async function costRounds(): Promise<Round[]> {
       MANAGER_INTERNAL_URL: managerUrl,
       // Nobody listens: the node heart-beats its own URL to the manager.
       MEDIA_INTERNAL_URL: `http://127.0.0.1:${freePort()}`,
-      CHAT_INTERNAL_URL: `http://127.0.0.1:${freePort()}`,
+      CHAT_INTERNAL_URL: `http://127.0.0.1:${chatPort}`,
     },
     logger: createLogger({ svc: "manager" }, { silent: true }),
     db,
   }).catch(async (err) => {
     await db.close();
     throw err;
+  });
+  // The manager opens each stream's chat room: a real chat node (idle here).
+  const chat = await startChat({
+    env: {
+      CHAT_PORT: String(chatPort),
+      BIND_HOST: "127.0.0.1",
+      INTERNAL_TOKEN: token,
+      MANAGER_INTERNAL_URL: managerUrl,
+    },
+    logger: createLogger({ svc: "chat" }, { silent: true }),
+    db,
   });
   const rounds: Round[] = [];
   let node: MediaNodeProcess | undefined;
@@ -156,7 +169,16 @@ async function costRounds(): Promise<Round[]> {
         edge: "http://127.0.0.1:9",
         env: { RECORDING: String(recording), X264_PRESET: PRESET, MEDIA_DEGRADE: "false" },
       });
-      const res = await fetch(`${managerUrl}/start_stream?name=bench-${i}`, { method: "POST" });
+      // The node is placed once its first heartbeat reaches the manager.
+      let refused = "";
+      const res = await until("start_stream to place on the node", 20_000, async () => {
+        const r = await fetch(`${managerUrl}/start_stream?name=bench-${i}`, { method: "POST" });
+        if (r.status === 201) return r;
+        refused = `${r.status} ${await r.text()}`;
+        return undefined;
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}: ${refused}`);
+      });
       const s = StartedStream.parse(await res.json());
       if (s.rtmp.server !== node.rtmpServer)
         throw new Error(`placed on ${s.rtmp.server}, not this round's node`);
@@ -217,6 +239,7 @@ async function costRounds(): Promise<Round[]> {
   } finally {
     publisher?.kill("SIGKILL");
     await node?.stop();
+    await chat.stop();
     await manager.stop();
     await db.close();
   }
