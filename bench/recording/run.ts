@@ -306,31 +306,46 @@ async function seekRound(): Promise<{ seeks: number[]; vodS: number; load: strin
 const rounds = await costRounds();
 const on = rounds.filter((r) => r.recording);
 const off = rounds.filter((r) => !r.recording);
-const seek = await seekRound();
 
-const row = (label: string, f: (r: Round) => number, digits: number, unit: string) =>
+const row = (label: string, f: (r: Round) => number, digits: number, unit: string) => {
+  const [a, b] = [mean(off.map(f)), mean(on.map(f))];
+  // A ratio over (next to) nothing says nothing: the difference is the figure then.
+  const ratio = a > 0.005 ? `${(b / a).toFixed(2)}×` : "—";
   console.log(
-    `| ${label} | ${mean(off.map(f)).toFixed(digits)} ${unit} | ${mean(on.map(f)).toFixed(digits)} ${unit} | ${(mean(on.map(f)) - mean(off.map(f))).toFixed(digits)} ${unit} | ${(mean(on.map(f)) / Math.max(1e-9, mean(off.map(f)))).toFixed(2)}× |`,
+    `| ${label} | ${a.toFixed(digits)} ${unit} | ${b.toFixed(digits)} ${unit} | ${(b - a).toFixed(digits)} ${unit} | ${ratio} |`,
   );
+};
 console.log(`\nper live 720p30 stream, ${WINDOW_S} s windows, ${ROUNDS} round(s) each way (means):`);
 console.log("| | recording off | recording on | on − off | on / off |");
 console.log("| --- | --- | --- | --- | --- |");
 row("node + ffmpeg CPU", (r) => r.cores, 3, "core");
-row("of which ffmpeg", (r) => r.ffmpegCores, 3, "core");
+row("of which ffmpeg (the ladder)", (r) => r.ffmpegCores, 3, "core");
+row("of which the node process", (r) => r.cores - r.ffmpegCores, 3, "core");
 row("DATA_DIR growth", (r) => r.dataMBps, 3, "MB/s");
 row("write_bytes (node + children)", (r) => r.ioMBps, 3, "MB/s");
 row("ffmpeg processes", (r) => r.ffmpegs.length, 0, "");
 const sameArgs = on.every((r) => JSON.stringify(r.ffmpegs) === JSON.stringify(off[0]?.ffmpegs));
 console.log(`ffmpeg command lines identical with recording on and off: ${sameArgs ? "yes" : "NO"}`);
 const extra = mean(on.map((r) => r.cores)) - mean(off.map((r) => r.cores));
-console.log(`extra CPU with recording: ${extra.toFixed(4)} core (target < 0.01)`);
-const vods = [...on.map((r) => r.vodS ?? Number.NaN), seek.vodS];
+const nodeExtra =
+  mean(on.map((r) => r.cores - r.ffmpegCores)) - mean(off.map((r) => r.cores - r.ffmpegCores));
+// The recording is written by the node; the ladder's ffmpeg is the same command either way, and its run-to-run
+// noise on a shared machine is larger than the target, so the node's own difference is printed beside the total.
+console.log(
+  `extra CPU with recording: ${extra.toFixed(4)} core in total, ${nodeExtra.toFixed(4)} core in the node (target < 0.01)`,
+);
+
+const vods = on.map((r) => r.vodS ?? Number.NaN);
+if (SEEKS > 0) {
+  const seek = await seekRound();
+  vods.push(seek.vodS);
+  const sorted = [...seek.seeks].sort((a, b) => a - b);
+  console.log(
+    `seek → playing again on /videos/<id> (${seek.seeks.length} seeks): p50 ${median(sorted).toFixed(3)} s, p90 ${percentile(sorted, 90).toFixed(3)} s, max ${(sorted.at(-1) ?? 0).toFixed(3)} s (target p50 ≤ 1 s); all: ${seek.seeks.map((x) => x.toFixed(2)).join(" ")}; load ${seek.load}`,
+  );
+}
 console.log(
   `stream end → VOD listed ready: ${vods.map((x) => x.toFixed(2)).join(", ")} s; max ${Math.max(...vods).toFixed(2)} s (target ≤ 2 s)`,
-);
-const sorted = [...seek.seeks].sort((a, b) => a - b);
-console.log(
-  `seek → playing again on /videos/<id> (${seek.seeks.length} seeks): p50 ${median(sorted).toFixed(3)} s, p90 ${percentile(sorted, 90).toFixed(3)} s, max ${(sorted.at(-1) ?? 0).toFixed(3)} s (target p50 ≤ 1 s); all: ${seek.seeks.map((x) => x.toFixed(2)).join(" ")}; load ${seek.load}`,
 );
 console.log(`load average at the end: ${load()}`);
 process.exit(0);

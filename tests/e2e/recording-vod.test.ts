@@ -80,13 +80,15 @@ async function joinChat(s: StartedStream, name: string): Promise<ChatClient> {
   return c;
 }
 
-/** Sends `text` and returns the message as stored (its id and server time), from the sender's own echo. */
+/** Sends `text` and returns the message as stored (its id and server time), as the room broadcast it. */
 async function say(c: ChatClient, text: string): Promise<ChatMessage> {
-  const nonce = `n${Math.random().toString(36).slice(2)}`;
-  c.send({ type: "send", text, nonce });
+  c.send({ type: "send", text });
+  // Texts carry a random token: the one with this text is ours.
   const echo = await until(`the echo of "${text}"`, 10_000, () =>
-    c.all("message").find((m) => m.nonce === nonce),
-  );
+    c.all("message").find((m) => m.message.text === text),
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; frames: ${JSON.stringify(c.frames.slice(-5))}`);
+  });
   return echo.message;
 }
 
