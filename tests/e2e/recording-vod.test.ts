@@ -180,6 +180,12 @@ describe("a finished broadcast as a video", () => {
     expect(await getVideo(platform.managerUrl, video.videoId)).toEqual(video);
 
     expect(timelines.map((t) => t.rung).sort()).toEqual(liveRungs);
+    // The rungs cover the same moments (a player switching rungs mid-VOD must not jump): same first date.
+    const firsts = timelines.map((t) => `${t.rung} ${new Date(t.segments[0]?.pdtMs ?? 0).toISOString()}`);
+    const firstMs = timelines.map((t) => t.segments[0]?.pdtMs ?? 0);
+    expect(Math.max(...firstMs) - Math.min(...firstMs), `first segments: ${firsts.join(", ")}`).toBeLessThan(
+      250,
+    );
     const startedAt = Date.parse(video.startedAt);
     for (const tl of timelines) {
       const at = `rung ${tl.rung}:\n${tl.text}`;
