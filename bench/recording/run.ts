@@ -1,8 +1,8 @@
 /**
  * bench/recording: what recording costs a live stream, and how fast its VOD is there and seeks.
  *
- * 1. Cost, per live 720p30 stream: a media node as its own process (`RECORDING=true` vs `false`, alternating
- *    rounds), the manager in this process, a real ffmpeg publishing over RTMP (its own CPU not counted). Over a
+ * 1. Cost, per live 720p30 stream: two media nodes as their own processes, one `RECORDING=true`, one `false`,
+ *    each with its own stream, measured over the same window (paired rounds); the manager in this process, a real ffmpeg publishing over RTMP (its own CPU not counted). Over a
  *    fixed window: CPU of the node + the ffmpeg processes it runs (from /proc/<pid>/stat), the node's DATA_DIR
  *    growth and /proc/<pid>/io write_bytes (node + children) per second, and the ffmpeg processes with their
  *    argument lists (recording must not add an encode). Target: under 0.01 core more.
@@ -12,7 +12,7 @@
  *    timed in the page from the seek to the first frame the video advances past it. Target p50 ≤ 1 s.
  * The machine's load average is printed beside every figure: the 2 cores are shared with other sessions.
  *
- *   bun bench/recording/run.ts                    # 2 rounds each way, 20 s windows, 10 seeks
+ *   bun bench/recording/run.ts                    # 2 paired rounds, 20 s windows, 10 seeks
  *   ROUNDS=3 WINDOW=30 SEEKS=20 PRESET=veryfast bun bench/recording/run.ts
  */
 import { randomBytes } from "node:crypto";
@@ -121,6 +121,35 @@ interface Round {
   load: string;
 }
 
+/** One node's stream in a round: what is measured of it. */
+interface Measured {
+  node: MediaNodeProcess;
+  publicId: string;
+  publisher: Bun.Subprocess;
+}
+
+/** The node's process and the processes it runs, and which of those are ffmpeg. */
+function processesOf(node: MediaNodeProcess): { all: number[]; ffmpeg: number[] } {
+  const kids = descendants(node.proc.pid);
+  return { all: [node.proc.pid, ...kids], ffmpeg: kids.filter((p) => cmdline(p).startsWith("ffmpeg")) };
+}
+
+function sample(m: Measured) {
+  const ps = processesOf(m.node);
+  return {
+    t: performance.now(),
+    cpu: ps.all.reduce((n, p) => n + cpuTicks(p), 0),
+    ff: ps.ffmpeg.reduce((n, p) => n + cpuTicks(p), 0),
+    data: treeBytes(dirname(m.node.logFile)) - statSync(m.node.logFile).size,
+    io: ps.all.reduce((n, p) => n + writeBytes(p), 0),
+  };
+}
+
+/**
+ * Paired rounds: a node recording and a node not recording, each with its own 720p30 stream, measured over the
+ * same window, so the load of the shared machine weighs on both alike (sequential rounds differed by more than
+ * the target from the noise alone).
+ */
 async function costRounds(): Promise<Round[]> {
   const token = `bench-${randomBytes(12).toString("hex")}`;
   const db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
@@ -135,7 +164,7 @@ async function costRounds(): Promise<Round[]> {
       BIND_HOST: "127.0.0.1",
       INTERNAL_TOKEN: token,
       MANAGER_INTERNAL_URL: managerUrl,
-      // Nobody listens: the node heart-beats its own URL to the manager.
+      // Nobody listens: the nodes heart-beat their own URLs to the manager.
       MEDIA_INTERNAL_URL: `http://127.0.0.1:${freePort()}`,
       CHAT_INTERNAL_URL: `http://127.0.0.1:${chatPort}`,
     },
@@ -157,88 +186,99 @@ async function costRounds(): Promise<Round[]> {
     db,
   });
   const rounds: Round[] = [];
-  let node: MediaNodeProcess | undefined;
-  let publisher: Bun.Subprocess | undefined;
+  const live: Measured[] = [];
+  const nodes: MediaNodeProcess[] = [];
   try {
-    for (let i = 0; i < ROUNDS * 2; i++) {
-      const recording = i % 2 === 1;
-      node = await spawnMediaNode({
-        id: "media-1",
-        managerUrl,
-        token,
-        edge: "http://127.0.0.1:9",
-        env: { RECORDING: String(recording), X264_PRESET: PRESET, MEDIA_DEGRADE: "false" },
-      });
-      // The node is placed once its first heartbeat reaches the manager.
+    for (let i = 0; i < ROUNDS; i++) {
+      const byRecording = new Map<boolean, MediaNodeProcess>();
+      for (const recording of [false, true]) {
+        const node = await spawnMediaNode({
+          id: `media-${recording ? "rec" : "norec"}-${i}`,
+          managerUrl,
+          token,
+          edge: "http://127.0.0.1:9",
+          env: { RECORDING: String(recording), X264_PRESET: PRESET, MEDIA_DEGRADE: "false" },
+        });
+        nodes.push(node);
+        byRecording.set(recording, node);
+      }
+      // The manager places by load: streams are created until each node has one (extra ones stay idle).
+      const placed = new Map<string, StartedStream>();
       let refused = "";
-      const res = await until("start_stream to place on the node", 20_000, async () => {
+      await until("a stream placed on each node", 30_000, async () => {
         const r = await fetch(`${managerUrl}/start_stream?name=bench-${i}`, { method: "POST" });
-        if (r.status === 201) return r;
-        refused = `${r.status} ${await r.text()}`;
-        return undefined;
+        if (r.status !== 201) {
+          refused = `${r.status} ${await r.text()}`;
+          return undefined;
+        }
+        const s = StartedStream.parse(await r.json());
+        if (!placed.has(s.rtmp.server)) placed.set(s.rtmp.server, s);
+        return [...byRecording.values()].every((n) => placed.has(n.rtmpServer));
       }).catch((err: Error) => {
         throw new Error(`${err.message}: ${refused}`);
       });
-      const s = StartedStream.parse(await res.json());
-      if (s.rtmp.server !== node.rtmpServer)
-        throw new Error(`placed on ${s.rtmp.server}, not this round's node`);
-      publisher = publishSynthetic(
-        `${s.rtmp.server}/${s.rtmp.streamKey}`,
-        { seconds: WARMUP_S + WINDOW_S + 60, videoKbps: 3000 },
-        "ignore",
-      );
-      await until("the stream to be live", 60_000, async () => {
-        const l = (await (await fetch(`${managerUrl}/stream/${s.publicId}`)).json()) as { live?: boolean };
-        return l.live === true;
-      });
+      const pair = new Map<boolean, Measured>();
+      for (const [recording, node] of byRecording) {
+        const s = placed.get(node.rtmpServer) as StartedStream;
+        const publisher = publishSynthetic(
+          `${s.rtmp.server}/${s.rtmp.streamKey}`,
+          { seconds: WARMUP_S + WINDOW_S + 120, videoKbps: 3000 },
+          "ignore",
+        );
+        const m = { node, publicId: s.publicId, publisher };
+        live.push(m);
+        pair.set(recording, m);
+      }
+      for (const m of pair.values())
+        await until("the stream to be live", 60_000, async () => {
+          const l = (await (await fetch(`${managerUrl}/stream/${m.publicId}`)).json()) as { live?: boolean };
+          return l.live === true;
+        });
       await Bun.sleep(WARMUP_S * 1000);
-      const dataDir = dirname(node.logFile);
-      const pids = () => [node?.proc.pid ?? 0, ...descendants(node?.proc.pid ?? 0)];
-      const ffmpegPids = () =>
-        descendants(node?.proc.pid ?? 0).filter((p) => cmdline(p).startsWith("ffmpeg"));
-      const ffmpegs = ffmpegPids().map((p) =>
-        cmdline(p).replace(/\/[^ ]*\/(hearth-media-1-[^/ ]+)/g, "<dir>"),
-      );
-      const before = {
-        t: performance.now(),
-        cpu: pids().reduce((n, p) => n + cpuTicks(p), 0),
-        ff: ffmpegPids().reduce((n, p) => n + cpuTicks(p), 0),
-        data: treeBytes(dataDir) - statSync(node.logFile).size,
-        io: pids().reduce((n, p) => n + writeBytes(p), 0),
-      };
+      const ffmpegArgs = (m: Measured) =>
+        processesOf(m.node).ffmpeg.map((p) =>
+          cmdline(p)
+            .replaceAll(dirname(m.node.logFile), "<DATA_DIR>")
+            .replaceAll(String(m.node.rtmpPort), "<port>")
+            .replaceAll(String(m.node.httpPort), "<port>"),
+        );
+      const before = new Map([...pair].map(([k, m]) => [k, sample(m)]));
       await Bun.sleep(WINDOW_S * 1000);
-      const wall = (performance.now() - before.t) / 1000;
-      const after = {
-        cpu: pids().reduce((n, p) => n + cpuTicks(p), 0),
-        ff: ffmpegPids().reduce((n, p) => n + cpuTicks(p), 0),
-        data: treeBytes(dataDir) - statSync(node.logFile).size,
-        io: pids().reduce((n, p) => n + writeBytes(p), 0),
-      };
-      let vodS: number | null = null;
-      publisher.kill("SIGINT");
-      await publisher.exited;
-      const endedAt = performance.now();
-      if (recording) vodS = await endToReady(managerUrl, s.publicId, endedAt);
-      rounds.push({
-        recording,
-        cores: (after.cpu - before.cpu) / TICK / wall,
-        ffmpegCores: (after.ff - before.ff) / TICK / wall,
-        dataMBps: (after.data - before.data) / wall / 1e6,
-        ioMBps: (after.io - before.io) / wall / 1e6,
-        ffmpegs,
-        vodS,
-        load: load(),
-      });
-      const r = rounds.at(-1) as Round;
-      console.log(
-        `  round ${i + 1}: recording ${recording ? "on " : "off"}  ${r.cores.toFixed(3)} core (ffmpeg ${r.ffmpegCores.toFixed(3)})  DATA_DIR +${r.dataMBps.toFixed(3)} MB/s  write_bytes ${r.ioMBps.toFixed(3)} MB/s  ffmpeg processes ${r.ffmpegs.length}${vodS === null ? "" : `  end → VOD ${vodS.toFixed(2)} s`}  load ${r.load}`,
-      );
-      await node.stop();
-      node = undefined;
+      const after = new Map([...pair].map(([k, m]) => [k, sample(m)]));
+      const at = load();
+      for (const [recording, m] of pair) {
+        const a = before.get(recording) as ReturnType<typeof sample>;
+        const b = after.get(recording) as ReturnType<typeof sample>;
+        const wall = (b.t - a.t) / 1000;
+        rounds.push({
+          recording,
+          cores: (b.cpu - a.cpu) / TICK / wall,
+          ffmpegCores: (b.ff - a.ff) / TICK / wall,
+          dataMBps: (b.data - a.data) / wall / 1e6,
+          ioMBps: (b.io - a.io) / wall / 1e6,
+          ffmpegs: ffmpegArgs(m),
+          vodS: null,
+          load: at,
+        });
+      }
+      const rec = pair.get(true) as Measured;
+      rec.publisher.kill("SIGINT");
+      await rec.publisher.exited;
+      const vodS = await endToReady(managerUrl, rec.publicId, performance.now());
+      (rounds.at(-1) as Round).vodS = vodS;
+      for (const r of rounds.slice(-2))
+        console.log(
+          `  round ${i + 1}: recording ${r.recording ? "on " : "off"}  ${r.cores.toFixed(3)} core (ffmpeg ${r.ffmpegCores.toFixed(3)}, node ${(r.cores - r.ffmpegCores).toFixed(3)})  DATA_DIR +${r.dataMBps.toFixed(3)} MB/s  write_bytes ${r.ioMBps.toFixed(3)} MB/s  ffmpeg processes ${r.ffmpegs.length}${r.vodS === null ? "" : `  end → VOD ${r.vodS.toFixed(2)} s`}  load ${r.load}`,
+        );
+      for (const m of pair.values()) {
+        m.publisher.kill("SIGKILL");
+        await m.publisher.exited;
+        await m.node.stop();
+      }
     }
   } finally {
-    publisher?.kill("SIGKILL");
-    await node?.stop();
+    for (const m of live) m.publisher.kill("SIGKILL");
+    for (const n of nodes) await n.stop();
     await chat.stop();
     await manager.stop();
     await db.close();
@@ -315,7 +355,7 @@ const row = (label: string, f: (r: Round) => number, digits: number, unit: strin
     `| ${label} | ${a.toFixed(digits)} ${unit} | ${b.toFixed(digits)} ${unit} | ${(b - a).toFixed(digits)} ${unit} | ${ratio} |`,
   );
 };
-console.log(`\nper live 720p30 stream, ${WINDOW_S} s windows, ${ROUNDS} round(s) each way (means):`);
+console.log(`\nper live 720p30 stream, ${WINDOW_S} s windows, ${ROUNDS} paired round(s) (means):`);
 console.log("| | recording off | recording on | on − off | on / off |");
 console.log("| --- | --- | --- | --- | --- |");
 row("node + ffmpeg CPU", (r) => r.cores, 3, "core");

@@ -35,7 +35,7 @@ const REWIND = "[data-testid=rewind]";
 /** Watch page: back to the live edge. */
 const GO_LIVE = "[data-testid=go-live]";
 /** Clip page: the player's <video>. */
-const CLIP_VIDEO = "video";
+const CLIP_VIDEO = "[data-testid=player-video]";
 
 const SHOTS = join(import.meta.dir, "..", "..", "artifacts", "screenshots");
 

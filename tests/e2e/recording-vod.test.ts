@@ -39,7 +39,7 @@ import { loadTimelines, positionAt, type Timeline, wallClockAt } from "./support
 
 // ---- the video page's hooks (apps/web, /videos/<videoId>) ----
 /** The player's <video>. */
-const VOD_VIDEO = "video";
+const VOD_VIDEO = "[data-testid=player-video]";
 /** The player: `data-wall-ms` is the playing date, `data-time` the position; `data-rung` when it says. */
 const PLAYER = "[data-testid=player]";
 /** One replayed chat message beside the video. */
