@@ -191,7 +191,8 @@ async function costRounds(): Promise<Round[]> {
   try {
     for (let i = 0; i < ROUNDS; i++) {
       const byRecording = new Map<boolean, MediaNodeProcess>();
-      for (const recording of [false, true]) {
+      // Which node starts (and gets its publisher) first alternates, so that order weighs on neither side.
+      for (const recording of i % 2 === 0 ? [false, true] : [true, false]) {
         const node = await spawnMediaNode({
           id: `media-${recording ? "rec" : "norec"}-${i}`,
           managerUrl,
