@@ -266,7 +266,8 @@ async function costRounds(): Promise<Round[]> {
       rec.publisher.kill("SIGINT");
       await rec.publisher.exited;
       const vodS = await endToReady(managerUrl, rec.publicId, performance.now());
-      (rounds.at(-1) as Round).vodS = vodS;
+      const recorded = rounds.slice(-2).find((r) => r.recording);
+      if (recorded) recorded.vodS = vodS;
       for (const r of rounds.slice(-2))
         console.log(
           `  round ${i + 1}: recording ${r.recording ? "on " : "off"}  ${r.cores.toFixed(3)} core (ffmpeg ${r.ffmpegCores.toFixed(3)}, node ${(r.cores - r.ffmpegCores).toFixed(3)})  DATA_DIR +${r.dataMBps.toFixed(3)} MB/s  write_bytes ${r.ioMBps.toFixed(3)} MB/s  ffmpeg processes ${r.ffmpegs.length}${r.vodS === null ? "" : `  end → VOD ${r.vodS.toFixed(2)} s`}  load ${r.load}`,
