@@ -86,7 +86,8 @@ export function createApp(deps: MediaAppDeps): Hono {
     await deps.registry.remove(publicIdParam(c.req.param("publicId")));
     return c.body(null, 204);
   });
-  if (deps.recordings) internal.route("/", recordingInternalRoutes({ ...deps.recordings, logger: deps.logger }));
+  if (deps.recordings)
+    internal.route("/", recordingInternalRoutes({ ...deps.recordings, logger: deps.logger }));
   app.route("/internal", internal);
   if (deps.whip) app.route("/whip", deps.whip);
   return app;

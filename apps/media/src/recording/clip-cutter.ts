@@ -71,7 +71,9 @@ export async function cutClip(
   const reference = meta.rungs[0];
   const byRung = new Map<string, IndexEntry[]>();
   for (const r of meta.rungs) byRung.set(r.name, await usableEntries(storage, req.videoId, r.name));
-  const range = reference ? selectRange(byRung.get(reference.name) ?? [], req.range, req.durationSeconds) : null;
+  const range = reference
+    ? selectRange(byRung.get(reference.name) ?? [], req.range, req.durationSeconds)
+    : null;
   if (!range) throw new ClipCutError("empty_range", "the range holds no recorded segment");
   // A clip cut again (a retried request) starts from nothing.
   await storage.remove("clips", req.clipId);
@@ -97,8 +99,14 @@ export async function cutClip(
   const first = refEntries[0];
   if (!first || !reference) throw new ClipCutError("empty_range", "the range holds no recorded segment");
   if (o.thumbnail) {
-    const init = await storage.openMedia("clips", req.clipId, reference.name, { kind: "init", seq: first.initSeq });
-    const seg = await storage.openMedia("clips", req.clipId, reference.name, { kind: "segment", msn: first.msn });
+    const init = await storage.openMedia("clips", req.clipId, reference.name, {
+      kind: "init",
+      seq: first.initSeq,
+    });
+    const seg = await storage.openMedia("clips", req.clipId, reference.name, {
+      kind: "segment",
+      msn: first.msn,
+    });
     const jpeg =
       init && seg
         ? await o.thumbnail(

@@ -154,7 +154,13 @@ export class Recorder {
       this.initsWritten.set(j.rung, written);
     }
     if (!written.has(j.entry.initSeq)) {
-      await storage.writeMedia("recordings", id, j.rung, { kind: "init", seq: j.entry.initSeq }, j.init.bytes);
+      await storage.writeMedia(
+        "recordings",
+        id,
+        j.rung,
+        { kind: "init", seq: j.entry.initSeq },
+        j.init.bytes,
+      );
       written.add(j.entry.initSeq);
       this.bytes += j.init.bytes.length;
       if (this.updateRung(j)) await storage.writeMeta("recordings", id, this.meta);
@@ -175,7 +181,9 @@ export class Recorder {
       this.thumbPending = (async () => {
         const jpeg = await make(j.init.bytes, j.bytes, width);
         if (jpeg && !this.abandoned) await storage.writeThumbnail("recordings", id, jpeg);
-      })().catch((err) => this.o.logger.warn("recording thumbnail failed", { videoId: id, err: String(err) }));
+      })().catch((err) =>
+        this.o.logger.warn("recording thumbnail failed", { videoId: id, err: String(err) }),
+      );
     }
   }
 

@@ -8,7 +8,11 @@ export class RecordingStats {
 }
 
 /** `hearth_recording_write_errors_total` (recordings stopped by a failed write) and the recordings being written. */
-export function registerRecordingMetrics(metrics: AppMetrics, stats: RecordingStats, live: LiveRecordings): void {
+export function registerRecordingMetrics(
+  metrics: AppMetrics,
+  stats: RecordingStats,
+  live: LiveRecordings,
+): void {
   new Counter({
     name: "hearth_recording_write_errors_total",
     help: "Recordings stopped by a failed write (a full disk); the live streams went on.",

@@ -39,9 +39,13 @@ export function recordingRoutes(collection: Collection, deps: RecordingRoutesDep
     const meta = id ? await deps.storage.readMeta(collection, id) : null;
     if (!id || !meta) return notFound(what);
     const rungs = await Promise.all(
-      meta.rungs.map(async (rung) => ({ rung, entries: await deps.storage.readIndex(collection, id, rung.name) })),
+      meta.rungs.map(async (rung) => ({
+        rung,
+        entries: await deps.storage.readIndex(collection, id, rung.name),
+      })),
     );
-    if (!rungs.some((r) => r.entries.length > 0)) return hlsError(404, "not_found", `the ${what} has no segment yet`);
+    if (!rungs.some((r) => r.entries.length > 0))
+      return hlsError(404, "not_found", `the ${what} has no segment yet`);
     return new Response(renderRecordingMaster(rungs), {
       headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": finished(id) ? IMMUTABLE : GROWING },
     });
@@ -67,7 +71,7 @@ export function recordingRoutes(collection: Collection, deps: RecordingRoutesDep
     if (!id || !RUNG.test(rung)) return notFound(what);
     if (file === "index.m3u8") {
       const meta = await deps.storage.readMeta(collection, id);
-      if (!meta || !meta.rungs.some((r) => r.name === rung)) return notFound(what);
+      if (!meta?.rungs.some((r) => r.name === rung)) return notFound(what);
       const done = finished(id);
       const body = renderRecordingPlaylist(await deps.storage.readIndex(collection, id, rung), done);
       return new Response(body, {

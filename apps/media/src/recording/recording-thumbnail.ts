@@ -6,7 +6,11 @@ import { concatBytes } from "../llhls/concat-bytes.ts";
 import { grabThumbnail } from "../thumbnail.ts";
 
 /** Makes a JPEG from init + one independent segment; null when ffmpeg could not (declared by its users). */
-export type ThumbnailMaker = (init: Uint8Array, segment: Uint8Array, width: number) => Promise<Uint8Array | null>;
+export type ThumbnailMaker = (
+  init: Uint8Array,
+  segment: Uint8Array,
+  width: number,
+) => Promise<Uint8Array | null>;
 
 /** The live preview's code (one short-lived ffmpeg, one frame) writing into a scratch directory. */
 export function ffmpegThumbnailMaker(ffmpegPath: string, logger: Logger): ThumbnailMaker {

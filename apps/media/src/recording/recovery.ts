@@ -54,7 +54,7 @@ export async function finaliseUnfinished(o: RecoveryOptions): Promise<Recovered[
   const out: Recovered[] = [];
   for (const id of await storage.list("recordings")) {
     const meta = await storage.readMeta("recordings", id);
-    if (!meta || meta.state !== "recording") continue;
+    if (meta?.state !== "recording") continue;
     try {
       const byRung = new Map<string, IndexEntry[]>();
       for (const r of meta.rungs) {
@@ -69,8 +69,11 @@ export async function finaliseUnfinished(o: RecoveryOptions): Promise<Recovered[
       meta.endedAt = last ? last.pdt + Math.round(last.duration * 1000) : now();
       if (o.thumbnail && first && !(await storage.openThumbnail("recordings", id))) {
         const rung = meta.rungs[0];
-        const init = rung && (await storage.openMedia("recordings", id, rung.name, { kind: "init", seq: first.initSeq }));
-        const seg = rung && (await storage.openMedia("recordings", id, rung.name, { kind: "segment", msn: first.msn }));
+        const init =
+          rung &&
+          (await storage.openMedia("recordings", id, rung.name, { kind: "init", seq: first.initSeq }));
+        const seg =
+          rung && (await storage.openMedia("recordings", id, rung.name, { kind: "segment", msn: first.msn }));
         if (rung && init && seg) {
           const jpeg = await o.thumbnail(
             new Uint8Array(await init.arrayBuffer()),

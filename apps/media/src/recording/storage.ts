@@ -12,7 +12,17 @@
  *
  * Not under HLS_DIR: the node removes that directory's leftovers at start.
  */
-import { appendFile, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 
 /** recordings (videos) or clips: the two kinds of stored playlists. */
@@ -69,7 +79,14 @@ export interface RecordingStorage {
   /** The file's bytes as a Blob (a file-backed one here), or null when absent. */
   openMedia(c: Collection, id: string, rung: string, ref: MediaRef): Promise<Blob | null>;
   /** Copies a media file from one stored item to another (a clip's segments). */
-  copyMedia(from: Collection, fromId: string, to: Collection, toId: string, rung: string, ref: MediaRef): Promise<void>;
+  copyMedia(
+    from: Collection,
+    fromId: string,
+    to: Collection,
+    toId: string,
+    rung: string,
+    ref: MediaRef,
+  ): Promise<void>;
   appendIndex(c: Collection, id: string, rung: string, entry: IndexEntry): Promise<void>;
   /** The rung's index; a torn last line (a write cut by a crash) is left out. */
   readIndex(c: Collection, id: string, rung: string): Promise<IndexEntry[]>;
@@ -125,7 +142,15 @@ export function parseIndex(text: string): IndexEntry[] {
     const duration = n("dur");
     const bytes = n("bytes");
     if (msn === null || initSeq === null || pdt === null || duration === null || bytes === null) break;
-    out.push({ msn, initSeq, pdt, duration, bytes, discontinuity: o.disc === true, independent: o.ind === true });
+    out.push({
+      msn,
+      initSeq,
+      pdt,
+      duration,
+      bytes,
+      discontinuity: o.disc === true,
+      independent: o.ind === true,
+    });
   }
   return out;
 }
