@@ -13,6 +13,7 @@ import { type DatabaseHandle, openDatabase } from "@hearth/db";
 import type { RunningApp } from "@hearth/server-kit";
 import { start as startChat } from "../../apps/chat/src/main.ts";
 import { start as startManager } from "../../apps/manager/src/main.ts";
+import { startCdn } from "./cdn-harness.ts";
 import { createStream, lookup, type Platform, reap, startPlatform, TOKEN, until } from "./media-harness.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
 import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
@@ -53,6 +54,8 @@ async function checkVod(masterUrl: string): Promise<number[]> {
 
 describe("recording on one node (in-process platform)", () => {
   let p: Platform;
+  /** The finished VOD of the first test (the CDN test reads it). */
+  let vodId = "";
   beforeAll(async () => {
     p = await startPlatform();
   });
@@ -95,7 +98,34 @@ describe("recording on one node (in-process platform)", () => {
     );
     const meta = await Bun.file(join(p.dataDir, "recordings", videoId, "meta.json")).json();
     expect(meta.state).toBe("ready");
+    vodId = videoId;
   }, 120_000);
+
+  test("through the CDN (infra/cdn.sh): a finished VOD's playlists and segments are cached immutable", async () => {
+    expect(vodId).not.toBe("");
+    const cdn = await startCdn({ media: [{ id: "media-1", port: p.ports.mediaHttp }], accessLog: false });
+    try {
+      const master = `${cdn.edge}/hls/media-1/vod/${vodId}/master.m3u8`;
+      const m = await fetchMaster(master);
+      const variant = new URL(m.variants[0]?.uri ?? "", master).href;
+      const pl = await fetchMedia(variant);
+      expect(pl.endlist).toBe(true);
+      const segment = new URL(pl.segments[0]?.uri ?? "", variant).href;
+      for (const url of [master, variant, segment]) {
+        await (await fetch(url)).arrayBuffer();
+        // Past a live playlist's 1 s copy (and its 100 ms window): a HIT now is the recorded rule's, not the live one's.
+        await Bun.sleep(1500);
+        const again = await fetch(url);
+        await again.arrayBuffer();
+        expect(again.status).toBe(200);
+        expect(again.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+        // The second ask is the edge's own copy: the origin was asked once.
+        expect(again.headers.get("x-cache-status")).toBe("HIT");
+      }
+    } finally {
+      await cdn.stop();
+    }
+  }, 60_000);
 
   test("a clip cut during the live stream lasts its duration (± one segment) and plays after the recording is deleted", async () => {
     const stream = await createStream(p.managerUrl, "clipped");
