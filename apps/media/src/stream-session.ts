@@ -13,6 +13,7 @@ import { LiveState, type StopKind, type Timers } from "./live-state.ts";
 import { cmafTiming } from "./llhls/cmaf-args.ts";
 import { type LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
 import { firstMediaSequence } from "./llhls/media-sequence.ts";
+import { newestPartAgeMs } from "./part-age.ts";
 import { QualityGovernor } from "./quality-governor.ts";
 import type { LiveRecordings } from "./recording/live-recordings.ts";
 import { Recorder } from "./recording/recorder.ts";
@@ -454,6 +455,7 @@ export class StreamSession {
           backlogMs: () => transcoder.backlogMs(),
           feedDrops: () => transcoder.feedDrops(),
         },
+        partAgeMs: () => newestPartAgeMs(this.llhls.renditions(), this.c.timers.now()),
         apply: (step) => this.applyStep(step, feed),
         onChange: (q) => {
           this.qualityReason = q.reason;
