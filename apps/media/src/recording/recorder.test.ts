@@ -72,6 +72,7 @@ describe("Recorder", () => {
     feedFragments(p, 10, { t0: 100 });
     p.end();
     await recorder.finish();
+    await recorder.reported;
     const index = await storage.readIndex("recordings", "rec0000000000001", "source");
     expect(index).toHaveLength(8);
     expect(index.map((e) => e.initSeq)).toEqual([0, 0, 0, 0, 0, 0, 1, 1]);
@@ -123,6 +124,7 @@ describe("Recorder", () => {
     feedFragments(p, 30);
     p.end();
     await recorder.finish();
+    await recorder.reported;
     expect(recorder.writeFailed).toBe(true);
     expect(errors()).toBe(1);
     // init + 2 segments made it; the live packager cut all six.

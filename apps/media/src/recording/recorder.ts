@@ -234,8 +234,8 @@ export class Recorder {
   }
 
   /**
-   * The session ended: every queued write lands, the live preview (if given) becomes the thumbnail, meta.json
-   * says ready and the manager hears `ready`. Resolves when all of that is done.
+   * The session ended: every queued write lands, the live preview (if given) becomes the thumbnail and meta.json
+   * says ready; resolves then. The manager's `ready` report follows (see `reported`).
    */
   finish(liveThumbnail?: () => Promise<Uint8Array | null>): Promise<void> {
     this.finishing ??= (async () => {
@@ -265,10 +265,15 @@ export class Recorder {
           this.o.logger.warn("recording meta not finalised", { videoId: id, err: String(err) }),
         );
       this.o.live.delete(id);
-      await this.sendReport("ready", 4);
+      // Not awaited: whoever waits for the session's end (an unpublish, a WHIP DELETE) must not wait on the
+      // manager's retries; `reported` tells when it went out.
+      this.reported = this.sendReport("ready", 4).then(() => undefined);
     })();
     return this.finishing;
   }
+
+  /** Resolves once the `ready` report was sent (or given up on); before finish(), at once. */
+  reported: Promise<void> = Promise.resolve();
 
   /** The recording is being deleted: nothing more is written or reported; resolves when no write is pending. */
   async abandon(): Promise<void> {

@@ -101,6 +101,8 @@ describe("a session's recording", () => {
     transcoders.produce(20);
     expect(live.size).toBe(1);
     await registry.publishStopped("abcDEF123_-x", second, "clean");
+    // The ready report goes out after the files are final (a few microtasks later).
+    for (let i = 0; i < 100 && reports.at(-1)?.state !== "ready"; i++) await Bun.sleep(5);
     const ids = await storage.list("recordings");
     expect(ids).toHaveLength(1);
     const id = ids[0] as string;
