@@ -38,7 +38,10 @@ function fakeTranscoders() {
       feedDrops: () => ({ overflows: 0, droppedTags: 0, droppedBytes: 0 }),
     } as unknown as Transcoder;
   };
-  return { make, produce: (n: number) => runs.at(-1)?.forEach((p) => feedFragments(p, n)) };
+  const produce = (n: number) => {
+    for (const p of runs.at(-1) ?? []) feedFragments(p, n);
+  };
+  return { make, produce };
 }
 
 function feed(): IngestFeed {
