@@ -2,6 +2,11 @@
 export interface ActiveRecording {
   /** Stops writing (the recording is being deleted); resolves once no write is pending. */
   abandon(): Promise<void>;
+  /**
+   * Resolves once media up to wall time `ms` is on disk (a live clip ending "now" waits for the open segment),
+   * or after `timeoutMs`, or at once when the recording stopped growing.
+   */
+  recordedUntil?(ms: number, timeoutMs: number): Promise<void>;
 }
 
 /**

@@ -133,6 +133,34 @@ describe("Recorder", () => {
     expect(reporter.reports.at(-1)?.state).toBe("ready");
   });
 
+  test("recordedUntil: a live clip ending now waits for its segment to land, or for the timeout", async () => {
+    const { recorder, p, clock } = setup("rec0000000000004");
+    recorder.start();
+    p.beginInput(SYNTHETIC_INIT);
+    feedFragments(p, 5); // one closed 1 s segment
+    const first = p.segments[0];
+    if (!first) throw new Error("no segment");
+    let landed = false;
+    const waiting = recorder.recordedUntil(first.programDateTime + 1500, 4000).then(() => {
+      landed = true;
+    });
+    await Bun.sleep(5);
+    expect(landed).toBe(false);
+    feedFragments(p, 5, { t0: 1 }); // the segment that covers it closes and is written
+    await waiting;
+    expect(landed).toBe(true);
+    // Media that never comes: the wait ends at the timeout (moved by the test's clock).
+    let gaveUp = false;
+    const never = recorder.recordedUntil(first.programDateTime + 60_000, 4000).then(() => {
+      gaveUp = true;
+    });
+    clock.advance(4000);
+    await never;
+    expect(gaveUp).toBe(true);
+    p.end();
+    await recorder.finish();
+  });
+
   test("abandon (the recording is deleted while live): nothing more is written", async () => {
     const { recorder, p, storage, live } = setup("rec0000000000003");
     recorder.start();

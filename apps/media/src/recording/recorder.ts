@@ -63,6 +63,7 @@ export class Recorder {
   private thumbPending: Promise<void> = Promise.resolve();
   private reports: Promise<unknown> = Promise.resolve();
   private cancelLoop: (() => void) | null = null;
+  private waiters: Array<{ ms: number; done: () => void }> = [];
 
   constructor(private readonly o: RecorderOptions) {
     this.meta = {
@@ -88,7 +89,10 @@ export class Recorder {
 
   /** Registers the recording, writes its meta.json and reports it; then every few seconds while it grows. */
   start(): void {
-    this.o.live.add(this.o.videoId, { abandon: () => this.abandon() });
+    this.o.live.add(this.o.videoId, {
+      abandon: () => this.abandon(),
+      recordedUntil: (ms, timeoutMs) => this.recordedUntil(ms, timeoutMs),
+    });
     this.enqueue(() => this.o.storage.writeMeta("recordings", this.o.videoId, this.meta));
     this.sendReport();
     const every = this.o.reportEveryMs ?? 5000;
@@ -173,6 +177,7 @@ export class Recorder {
     this.firstPdt ??= j.entry.pdt;
     this.seconds += j.entry.duration;
     this.lastEnd = j.entry.pdt + Math.round(j.entry.duration * 1000);
+    for (const w of this.waiters) if (w.ms <= this.lastEnd) w.done();
     if (!this.thumbDone && j.entry.independent && this.o.thumbnail) {
       this.thumbDone = true;
       const make = this.o.thumbnail;
@@ -205,9 +210,14 @@ export class Recorder {
     return true;
   }
 
+  private releaseWaiters(): void {
+    for (const w of [...this.waiters]) w.done();
+  }
+
   private fail(err: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.releaseWaiters();
     this.o.onWriteError();
     this.o.logger.error("recording stopped: write failed", { videoId: this.o.videoId, err: String(err) });
   }
@@ -226,6 +236,24 @@ export class Recorder {
     };
   }
 
+  /** See ActiveRecording.recordedUntil. */
+  recordedUntil(ms: number, timeoutMs: number): Promise<void> {
+    if ((this.lastEnd ?? 0) >= ms || this.failed || this.abandoned || this.finishing)
+      return Promise.resolve();
+    return new Promise((resolve) => {
+      const w = {
+        ms,
+        done: () => {
+          cancel();
+          this.waiters = this.waiters.filter((x) => x !== w);
+          resolve();
+        },
+      };
+      const cancel = this.o.timers.after(timeoutMs, () => w.done());
+      this.waiters.push(w);
+    });
+  }
+
   /** Reports go one after another: a `ready` is never overtaken by an earlier `recording`. */
   private sendReport(state: "recording" | "ready" = "recording", attempts = 1): Promise<unknown> {
     const body = this.report(state);
@@ -242,6 +270,7 @@ export class Recorder {
       this.cancelLoop?.();
       for (const u of this.unsubscribe.splice(0)) u();
       await this.queue;
+      this.releaseWaiters();
       await this.thumbPending;
       if (this.abandoned) return;
       const id = this.o.videoId;
@@ -281,6 +310,7 @@ export class Recorder {
     this.cancelLoop?.();
     for (const u of this.unsubscribe.splice(0)) u();
     this.o.live.delete(this.o.videoId);
+    this.releaseWaiters();
     await this.queue;
     await this.thumbPending;
   }

@@ -13,6 +13,8 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 /** An EVENT playlist gains a segment every target duration: a CDN may keep it about that long. */
 const GROWING = "public, max-age=1";
 const RUNG = /^[a-z0-9_-]{1,16}$/;
+/** Longest a live clip waits for its last segment: a segment (1-2 s) plus the write, with room for a loaded disk. */
+const LIVE_CLIP_WAIT_MS = 4000;
 
 export interface RecordingRoutesDeps {
   storage: RecordingStorage;
@@ -101,6 +103,10 @@ export function recordingInternalRoutes(deps: RecordingInternalDeps): Hono {
     const body = ClipCutRequest.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success)
       throw new HttpError(400, "invalid_input", body.error.issues[0]?.message ?? "bad clip request");
+    const { range, videoId } = body.data;
+    // A live clip ending now: its last seconds are still in the open segment; wait (briefly) until they land.
+    if (range.kind === "wall")
+      await deps.live.get(videoId)?.recordedUntil?.(range.endAtMs, LIVE_CLIP_WAIT_MS);
     try {
       const result = await cutClip(deps.storage, body.data, {
         ...(deps.thumbnail ? { thumbnail: deps.thumbnail } : {}),
