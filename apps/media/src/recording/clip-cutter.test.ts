@@ -23,9 +23,13 @@ describe("clip range selection", () => {
       fromMs: T0 + 8000,
       toMs: T0 + 23_000,
     });
-    // Mid-segment edges take the whole segments around them.
+    // Mid-segment edges: a segment whose middle is inside is taken whole, so the clip stays within a segment of 5 s.
     expect(selectRange(entries, { kind: "offset", startSeconds: 2.5 }, 5)).toEqual({
       fromMs: T0 + 2000,
+      toMs: T0 + 7000,
+    });
+    expect(selectRange(entries, { kind: "offset", startSeconds: 2.6 }, 5)).toEqual({
+      fromMs: T0 + 3000,
       toMs: T0 + 8000,
     });
     expect(selectRange(entries, { kind: "offset", startSeconds: 25 }, 5)).toBeNull();

@@ -19,8 +19,8 @@ const end = (e: IndexEntry) => e.pdt + e.duration * 1000;
 /**
  * The wall-clock range [fromMs, toMs) a clip covers, on the reference rung's whole segments: `offset` counts
  * seconds along the recording's own timeline (the sum of the segments before, as a player's seek bar shows it),
- * `wall` takes the `durationSeconds` before `endAtMs` by program date-time. Every segment that overlaps the
- * asked range is taken whole, so a clip is at most a segment longer at each end. Null when none overlaps.
+ * `wall` takes the `durationSeconds` before `endAtMs` by program date-time. A segment is taken whole when its
+ * middle falls in the asked range, so the clip is the asked duration within one segment. Null when none does.
  */
 export function selectRange(
   entries: readonly IndexEntry[],
@@ -34,14 +34,12 @@ export function selectRange(
     let t = 0;
     picked = [];
     for (const e of entries) {
-      const s = t;
+      const mid = t + e.duration / 2;
       t += e.duration;
-      if (t > from && s < to) picked.push(e);
+      if (mid >= from && mid < to) picked.push(e);
     }
   } else {
-    const to = range.endAtMs;
-    const from = to - durationSeconds * 1000;
-    picked = entries.filter((e) => end(e) > from && e.pdt < to);
+    picked = segmentsWithin(entries, range.endAtMs - durationSeconds * 1000, range.endAtMs);
   }
   const first = picked[0];
   const last = picked.at(-1);
