@@ -34,7 +34,13 @@ export async function freshDatabase(kind: "postgres" | "pglite"): Promise<Databa
  */
 export function serviceDoubles() {
   const calls: string[] = [];
-  const state = { mediaDown: false, chatDown: false, mediaNotReady: false };
+  const state: {
+    mediaDown: boolean;
+    chatDown: boolean;
+    mediaNotReady: boolean;
+    /** Where deleted messages really go (a chat stand-in over HTTP), when a test gives one. */
+    deleteMessages?: ChatService["deleteMessages"];
+  } = { mediaDown: false, chatDown: false, mediaNotReady: false };
   const media: MediaService = {
     async create(publicId) {
       calls.push(`media.create ${publicId}`);
@@ -69,6 +75,7 @@ export function serviceDoubles() {
     async deleteMessages(publicId, fromMs, toMs) {
       calls.push(`chat.deleteMessages ${publicId} ${fromMs} ${toMs}`);
       if (state.chatDown) throw new Error("chat unreachable");
+      await state.deleteMessages?.(publicId, fromMs, toMs);
     },
     async ready() {
       if (state.chatDown) throw new Error("chat unreachable");
