@@ -58,13 +58,12 @@ export function recordingRetention(o: RecordingRetentionOptions) {
     }
     if (o.maxBytes > 0) {
       let total = await o.videos.totalBytes();
-      // Oldest first; a video that could not be deleted is passed over, so the cap is still met if it can be.
+      // Strictly oldest first: when the oldest cannot be deleted now (its node is down), the sweep stops rather
+      // than delete newer broadcasts in its place; the next sweep tries it again.
       for (const row of total > o.maxBytes ? await o.videos.oldestReady(batch) : []) {
-        if (total <= o.maxBytes) break;
-        if (await drop(row, "size")) {
-          deleted++;
-          total -= row.bytes;
-        }
+        if (total <= o.maxBytes || !(await drop(row, "size"))) break;
+        deleted++;
+        total -= row.bytes;
       }
     }
     if (deleted > 0) o.logger.info("recordings removed by retention", { count: deleted });
