@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DatabaseHandle } from "@hearth/db";
 import { createLogger } from "@hearth/server-kit";
 import { freshDatabase, manualClock } from "../testing/harness.ts";
 import { ready, recordingManager, recordingOf } from "../testing/recording-manager.ts";

@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  type RecordingReport,
-  StartedStream,
-  StreamLookup,
-  StreamSettings,
-  Video,
-  VideoList,
-} from "@hearth/contracts";
+import { type RecordingReport, StreamLookup, StreamSettings, VideoList } from "@hearth/contracts";
 import { clips, type DatabaseHandle } from "@hearth/db";
-import { internalClient } from "@hearth/server-kit";
 import { eq } from "drizzle-orm";
 import { ADMIN, freshDatabase } from "../testing/harness.ts";
 import { ready, recordingManager, recordingOf } from "../testing/recording-manager.ts";
