@@ -231,7 +231,7 @@ describe("videos API", () => {
     expect(await m.video(r.videoId)).not.toBe(404);
   });
 
-  test("media node unreachable: 503 and the video is kept; asked again once it is back, it goes", async () => {
+  test("media node or chat unreachable: 503 and the video is kept; asked again once they are back, it goes", async () => {
     const m = recordingManager(handle, node);
     const s = await m.start("node down");
     const hb = (internalUrl: string) =>
@@ -257,7 +257,14 @@ describe("videos API", () => {
     // Nothing else was asked to delete: the chat of a kept video stays.
     expect(node.calls.slice(before)).toEqual([]);
     expect((await hb(node.url)).status).toBe(204);
+    // Chat away: the files went, the row (and the chat) stay; asking again completes it.
+    m.state.chatDown = true;
+    expect((await del()).status).toBe(503);
+    expect(node.calls.slice(before)).toEqual([`delete recording ${r.videoId}`]);
+    expect(await m.video(r.videoId)).not.toBe(404);
+    m.state.chatDown = false;
     expect((await del()).status).toBe(204);
+    expect(node.calls.slice(before).filter((c) => c.startsWith("delete messages"))).toHaveLength(1);
     expect(await m.video(r.videoId)).toBe(404);
   });
 
