@@ -39,7 +39,8 @@ export async function deleteVideo(d: VideoDeletionDeps, row: VideoRow, by: strin
     }
   };
   await step("recording's files", () => d.files.deleteRecording(row.node, row.id));
-  const to = row.endedAt?.getTime() ?? d.clock();
+  // Chat refuses a range that ends before it starts: the end is the manager's clock, the start the node's.
+  const to = Math.max(row.startedAt.getTime(), row.endedAt?.getTime() ?? d.clock());
   await step("broadcast's chat", () => d.chat.deleteMessages(row.publicId, row.startedAt.getTime(), to));
   if (await d.videos.remove(row.id)) d.onDeleted();
   d.logger.info("video deleted", { videoId: row.id, publicId: row.publicId, by });
