@@ -56,6 +56,25 @@ async function publish(from: ChromiumPublisher, s: StartedStream): Promise<void>
   expect(result.status, result.body).toBe(201);
 }
 
+/**
+ * Stops as apps/web/src/client/whip.ts does: the peer connection is closed first (Chromium sends a DTLS
+ * close_notify at once), then the WHIP DELETE goes out. Resolves with the DELETE's status.
+ */
+function closeThenDelete(from: ChromiumPublisher): Promise<number> {
+  return from.page.evaluate(async () => {
+    const whip = (
+      globalThis as unknown as { whip?: { pc: RTCPeerConnection; location: string; key: string } }
+    ).whip;
+    if (!whip) return 0;
+    whip.pc.close();
+    const res = await fetch(whip.location, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${whip.key}` },
+    });
+    return res.status;
+  });
+}
+
 /** Waits until the node shows the stream live with a few segments in its source playlist; returns the last msn. */
 async function untilPlaying(s: StartedStream): Promise<number> {
   await until(
@@ -224,8 +243,22 @@ describe("a clean WHIP stop", () => {
     expect(log.some((l) => l.includes("stream ended"))).toBe(true);
   }, 120_000);
 
+  test("closing the peer connection, then DELETE (the order Hearth's web client stops in) is a clean stop too", async () => {
+    const s = await createStream(p.managerUrl, "whip close then delete");
+    await publish(browser, s);
+    await untilPlaying(s);
+    const watching = observe(s.publicId);
+    expect(await closeThenDelete(browser)).toBe(200);
+    await until("offline", 15_000, async () => !(await lookup(p.managerUrl, s.publicId)).live, 100);
+    await until("the playlist ends", 10_000, async () => (await variant(s.publicId))?.endlist === true);
+    const seen = await watching.stop();
+    expect(seen.phases).not.toContain("reconnecting");
+    const log = p.logLines.filter((l) => l.includes(s.publicId));
+    expect(log.some((l) => l.includes("stream reconnecting"))).toBe(false);
+  }, 120_000);
+
   test("the stream keys never appear in a log line", () => {
-    expect(keys).toHaveLength(3);
+    expect(keys).toHaveLength(4);
     expect(p.logLines.some((l) => l.includes("whip session ended"))).toBe(true);
     const all = p.logLines.join("\n");
     for (const key of keys) expect(all).not.toContain(key);
