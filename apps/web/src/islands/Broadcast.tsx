@@ -6,6 +6,8 @@ import { loadOwnStream, saveOwnStream } from "../client/stream-store.ts";
 import { type WhipSession, whipPublish } from "../client/whip.ts";
 import { ObsSettings } from "./broadcast/obs-settings.tsx";
 import Chat from "./Chat.tsx";
+import { ErrorNotice } from "./form/error-notice.tsx";
+import { InlineField } from "./form/inline-field.tsx";
 
 export interface BroadcastProps {
   managerUrl: string;
@@ -174,25 +176,16 @@ export default function Broadcast({ managerUrl, creationPolicy = "open" }: Broad
             />
           </>
         )}
-        <label for="stream-name">Stream title</label>
-        <div class="field-row">
-          <input
-            id="stream-name"
-            value={name}
-            onInput={(e) => setName(e.currentTarget.value)}
-            required
-            maxLength={80}
-            placeholder="Late-night coding"
-          />
-          <button class="btn btn-primary" type="submit">
-            Create stream
-          </button>
-        </div>
-        {error && (
-          <p class="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
+        <InlineField
+          id="stream-name"
+          label="Stream title"
+          value={name}
+          onValue={setName}
+          submit="Create stream"
+          maxLength={80}
+          placeholder="Late-night coding"
+        />
+        <ErrorNotice error={error} />
       </form>
     );
   }
@@ -244,11 +237,7 @@ export default function Broadcast({ managerUrl, creationPolicy = "open" }: Broad
           )}
         </div>
         <Health h={health} />
-        {error && (
-          <p class="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorNotice error={error} />
         <div class="stream-info">
           <h1 class="stream-title">{stream.name}</h1>
           <a href={watchPath} target="_blank" rel="noopener">
