@@ -16,7 +16,7 @@ import { healthRoutes } from "./health-routes.ts";
 import { internalRoutes } from "./internal-routes.ts";
 import type { LiveStateStore } from "./live-state.ts";
 import type { MediaNodeStore } from "./media-nodes.ts";
-import { pageCache } from "./page-cache.ts";
+import { type PageCache, pageCache } from "./page-cache.ts";
 import type { ChatService, MediaService } from "./services.ts";
 import { type CreationGuard, openCreation, streamRoutes } from "./stream-routes.ts";
 import type { StreamStore } from "./stream-store.ts";
@@ -36,6 +36,8 @@ export interface ManagerDeps {
   publicWebUrl: string;
   /** How long a directory page may be served from memory. */
   directoryCacheMs: number;
+  /** The directory's page cache, when something outside the app changes the directory too (idle-streams.ts). */
+  pages?: PageCache;
   /** Who may create streams (creation policy, rate limits); anyone when absent. */
   guardCreation?: CreationGuard;
   /** The operator's API (admin-routes.ts), mounted at /admin when given; its routes join /openapi.json. */
@@ -61,7 +63,7 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
   const { logger } = deps;
   const app = new OpenAPIHono({ defaultHook: rejectInvalid });
   // Rendered pages cache per (limit, cursor); any write through this app drops them.
-  const pages = pageCache(deps.directoryCacheMs);
+  const pages = deps.pages ?? pageCache(deps.directoryCacheMs);
 
   const metrics = deps.metrics ?? new AppMetrics("manager");
   app.use(requestId());

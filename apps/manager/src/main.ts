@@ -14,6 +14,7 @@ import { parseEnv } from "./env.ts";
 import { idleStreamSweeper } from "./idle-streams.ts";
 import { liveStateStore } from "./live-state.ts";
 import { mediaNodeStore } from "./media-nodes.ts";
+import { pageCache } from "./page-cache.ts";
 import { httpChatService, placedMediaService } from "./services.ts";
 import { streamStore } from "./stream-store.ts";
 import { polledViewerCounts } from "./viewer-counts.ts";
@@ -58,7 +59,10 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     viewers,
     clock: Date.now,
   });
+  // Shared with the idle-stream sweeper, whose removals the directory must not keep serving.
+  const pages = pageCache(env.DIRECTORY_CACHE_MS);
   const app = createApp({
+    pages,
     store,
     nodes,
     liveState,
@@ -80,6 +84,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     logger: o.logger,
     clock: Date.now,
     ttlMs: env.STREAM_IDLE_TTL,
+    onRemoved: pages.clear,
   });
   const server = Bun.serve({ port: env.MANAGER_PORT, hostname: env.BIND_HOST, fetch: app.fetch });
   viewers.start();
