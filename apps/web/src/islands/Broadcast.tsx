@@ -5,6 +5,7 @@ import { type SendHealth, sendStatsSampler } from "../client/send-stats.ts";
 import { loadOwnStream, saveOwnStream } from "../client/stream-store.ts";
 import { type WhipSession, whipPublish } from "../client/whip.ts";
 import { ObsSettings } from "./broadcast/obs-settings.tsx";
+import { RecordingSetting } from "./broadcast/recording-setting.tsx";
 import Chat from "./Chat.tsx";
 import { ErrorNotice } from "./form/error-notice.tsx";
 import { InlineField } from "./form/inline-field.tsx";
@@ -43,7 +44,10 @@ function Health({ h }: { h: SendHealth | null }) {
   );
 }
 
-/** The broadcast studio: create a stream, preview a source, go live over WHIP, OBS settings, moderated chat. */
+/**
+ * The broadcast studio: create a stream, preview a source, go live over WHIP, whether to record, OBS settings,
+ * moderated chat.
+ */
 export default function Broadcast({ managerUrl, creationPolicy = "open" }: BroadcastProps) {
   const [stream, setStream] = useState<StartedStream | null>(null);
   const [loaded, setLoaded] = useState(false);
@@ -248,6 +252,7 @@ export default function Broadcast({ managerUrl, creationPolicy = "open" }: Broad
             End stream
           </button>
         </div>
+        <RecordingSetting managerUrl={managerUrl} stream={stream} />
         <ObsSettings stream={stream} />
       </div>
       <aside class="watch-chat">
