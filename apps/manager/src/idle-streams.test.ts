@@ -3,7 +3,7 @@ import { StartedStream, StreamList } from "@hearth/contracts";
 import { type DatabaseHandle, streams } from "@hearth/db";
 import { createLogger } from "@hearth/server-kit";
 import { eq } from "drizzle-orm";
-import { freshDatabase, managerFor } from "../testing/harness.ts";
+import { freshDatabase, managerFor, manualClock } from "../testing/harness.ts";
 import { requestsTo } from "../testing/requests.ts";
 import { idleStreamSweeper } from "./idle-streams.ts";
 import { pageCache } from "./page-cache.ts";
@@ -41,22 +41,15 @@ describe("idle streams", () => {
     });
     expect(stop.status).toBe(204);
 
-    let now = Date.now();
-    const sweeper = idleStreamSweeper({
-      db: handle.db,
-      media: m.media,
-      chat: m.chat,
-      logger: createLogger({}, { silent: true }),
-      clock: () => now,
-      ttlMs: 24 * HOUR,
-    });
+    const clock = manualClock();
+    const sweeper = sweeperFor(m, clock, 24 * HOUR);
     const exists = async (publicId: string) =>
       (await handle.db.select().from(streams).where(eq(streams.publicId, publicId))).length === 1;
 
     expect(await sweeper.sweep()).toBe(0);
-    now += 23 * HOUR;
+    clock.advance(23 * HOUR);
     expect(await sweeper.sweep()).toBe(0);
-    now += 2 * HOUR;
+    clock.advance(2 * HOUR);
     m.calls.length = 0;
     expect(await sweeper.sweep()).toBe(1);
     expect(await exists(idle.publicId)).toBe(false);
@@ -75,23 +68,33 @@ describe("idle streams", () => {
     const idle = await startStream(req, "cached");
     // The page that lists it is now in memory for an hour.
     expect(await listed(req)).toContain(idle.publicId);
-    let now = Date.now();
-    const sweeper = idleStreamSweeper({
-      db: handle.db,
-      media: m.media,
-      chat: m.chat,
-      logger: createLogger({}, { silent: true }),
-      clock: () => now,
-      ttlMs: HOUR,
-      onRemoved: pages.clear,
-    });
-    now += 2 * HOUR;
+    const clock = manualClock();
+    const sweeper = sweeperFor(m, clock, HOUR, pages.clear);
+    clock.advance(2 * HOUR);
     expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
     expect(await listed(req)).not.toContain(idle.publicId);
   });
 });
 
 type Req = ReturnType<typeof requestsTo>["req"];
+
+/** The sweeper as main.ts wires it, over `m`'s database and service doubles, on `clock`. */
+function sweeperFor(
+  m: ReturnType<typeof managerFor>,
+  clock: ReturnType<typeof manualClock>,
+  ttlMs: number,
+  onRemoved?: () => void,
+) {
+  return idleStreamSweeper({
+    db: handle.db,
+    media: m.media,
+    chat: m.chat,
+    logger: createLogger({}, { silent: true }),
+    clock: clock.now,
+    ttlMs,
+    onRemoved,
+  });
+}
 
 async function startStream(req: Req, name: string): Promise<StartedStream> {
   const res = await req(`/start_stream?name=${name}`, { method: "POST" });
