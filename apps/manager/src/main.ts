@@ -58,6 +58,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   const store = streamStore(handle.db);
   const metrics = new AppMetrics("manager");
   const videos = videoStore(handle.db, Date.now);
+  // Shared with the sweepers (idle streams, recording retention), whose removals the lists must not keep serving.
   const pages = pageCache(env.DIRECTORY_CACHE_MS);
   const safety = managerSafety(handle.db, {
     policy: env.STREAM_CREATION,
@@ -100,6 +101,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     logger: o.logger,
     clock: Date.now,
     ttlMs: env.STREAM_IDLE_TTL,
+    onRemoved: pages.clear,
   });
   const retention = recordingRetention({
     videos,
