@@ -32,6 +32,13 @@ export function wallTimeOf(hls: Hls | null, el: HTMLVideoElement): number | null
   return start !== undefined && Number.isFinite(start) ? start + el.currentTime * 1000 : null;
 }
 
+/** Whether `t` is inside one of the ranges (with a little slack: the last frame ends a range). */
+function isBuffered(ranges: TimeRanges, t: number): boolean {
+  for (let i = 0; i < ranges.length; i++)
+    if (t >= ranges.start(i) - 0.1 && t <= ranges.end(i) + 0.1) return true;
+  return false;
+}
+
 /** Writes the position on `root` and tells the document. */
 export function publishPlayback(root: HTMLElement, detail: PlaybackDetail): void {
   root.dataset.wallMs = detail.wallMs === null ? "" : String(Math.round(detail.wallMs));
@@ -45,8 +52,12 @@ export function publishPlayback(root: HTMLElement, detail: PlaybackDetail): void
  * stop function.
  */
 export function followPlayback(root: HTMLElement, el: HTMLVideoElement, hls: () => Hls | null): () => void {
-  const tell = () =>
+  const tell = () => {
+    // Before the first picture hls.js may not yet have moved to where it starts (a live or rewound playlist
+    // starts near its end): a position that is neither buffered nor being sought to is not one to tell.
+    if (!el.seeking && !isBuffered(el.buffered, el.currentTime)) return;
     publishPlayback(root, { wallMs: wallTimeOf(hls(), el), time: el.currentTime, paused: el.paused });
+  };
   const events = ["timeupdate", "seeking", "seeked", "pause", "play", "loadeddata"];
   for (const e of events) el.addEventListener(e, tell);
   const timer = setInterval(() => {

@@ -64,7 +64,9 @@ export default function Player(props: PlayerProps) {
   const reconnectingNow = useRef(reconnecting);
   reconnectingNow.current = reconnecting;
   const [quality, setQuality] = useState("auto");
-  const [source, setSource] = useState<string | null>(null);
+  // What to play and whether it is the rewind (DVR) playlist: an object, so switching re-runs the player even
+  // when both are the same URL.
+  const [source, setSource] = useState<{ url: string; dvr: boolean } | null>(null);
   const [playing, setPlaying] = useState<string | null>(null);
   const [behind, setBehind] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -110,12 +112,15 @@ export default function Player(props: PlayerProps) {
       setRewound(false);
       return setSource(null);
     }
-    if (dvrUrl) return setSource(dvrUrl);
+    // Kept when unchanged: a new poll answer with the same URL must not rebuild the player.
+    const play = (url: string, dvr: boolean) =>
+      setSource((cur) => (cur?.url === url && cur.dvr === dvr ? cur : { url, dvr }));
+    if (dvrUrl) return play(dvrUrl, true);
     const rung = info.rungs.find((r) => r.name === quality);
-    if (!rung) return setSource(info.hlsUrl);
+    if (!rung) return play(info.hlsUrl, false);
     let stopped = false;
     fetchLookup(`${base}?bitrate=${rung.bandwidth}`)
-      .then((l) => !stopped && setSource(l.hlsUrl))
+      .then((l) => !stopped && play(l.hlsUrl, false))
       .catch(() => !stopped && setProblem("Could not switch quality; staying on Auto."));
     return () => {
       stopped = true;
@@ -126,15 +131,15 @@ export default function Player(props: PlayerProps) {
     const el = video.current;
     const root = el?.parentElement;
     if (!el || !root || !source) return;
+    const url = source.url;
     const fixed = info.rungs.find((r) => r.name === quality);
     setPlaying(fixed?.name ?? null);
     setProblem(null);
     const stopFollowing = followPlayback(root, el, () => hls.current);
-    const dvr = source === dvrUrl;
-    if (dvr) return playDvr(el, source, fixed, stopFollowing);
+    if (source.dvr) return playDvr(el, url, fixed, stopFollowing);
     if (!Hls.isSupported()) {
       // Safari/iOS: no MSE (or no need), the browser plays HLS itself.
-      if (el.canPlayType("application/vnd.apple.mpegurl")) el.src = source;
+      if (el.canPlayType("application/vnd.apple.mpegurl")) el.src = url;
       else setProblem("This browser cannot play HLS video.");
       return;
     }
@@ -187,12 +192,12 @@ export default function Player(props: PlayerProps) {
       retry = setTimeout(() => {
         // A stream that just went live may not have its master playlist yet: load it again. Any other
         // network failure (a playlist or part that timed out) resumes loading where it stopped.
-        if (manifest) h.loadSource(source);
+        if (manifest) h.loadSource(url);
         h.startLoad();
       }, 1000);
     });
     h.on(Hls.Events.FRAG_BUFFERED, () => setProblem(null));
-    h.loadSource(source);
+    h.loadSource(url);
     h.attachMedia(el);
     el.play().catch(() => {});
     const edge = setInterval(() => {
@@ -241,11 +246,17 @@ export default function Player(props: PlayerProps) {
     }
     const h = new Hls({ backBufferLength: 60 });
     hls.current = h;
-    h.once(Hls.Events.LEVEL_LOADED, (_e, d) => {
-      // hls.js starts an EVENT playlist at its live edge; restart at the frame that was on screen, minus the rewind.
-      const at = rewindTo.current === null ? null : videoTimeAt(d.details.fragments, rewindTo.current);
-      if (at !== null) h.startLoad(at);
-    });
+    // hls.js starts an EVENT playlist near its live edge; once that first piece is in (hls.js has made its own
+    // start seek), move to the frame that was on screen minus the rewind. Restarting the load from inside
+    // LEVEL_LOADED instead can leave hls.js waiting on an aborted fragment.
+    const toStart = (_e: unknown, d: { frag: { sn: number | "initSegment" } }) => {
+      if (d.frag.sn === "initSegment") return;
+      h.off(Hls.Events.FRAG_BUFFERED, toStart);
+      const fragments = h.latestLevelDetails?.fragments;
+      const at = rewindTo.current === null || !fragments ? null : videoTimeAt(fragments, rewindTo.current);
+      if (at !== null) el.currentTime = at;
+    };
+    h.on(Hls.Events.FRAG_BUFFERED, toStart);
     h.on(Hls.Events.MANIFEST_PARSED, () => {
       if (fixed) h.currentLevel = h.levels.findIndex((l) => l.height === fixed.height);
     });
