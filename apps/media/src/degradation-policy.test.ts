@@ -25,15 +25,20 @@ describe("cheaperSteps", () => {
   });
 });
 
-/** Feeds one sample a second at `speed` with `backlogMs` queued, from `from` to `to` (ms). */
+/** Feeds one sample a second at `speed` with `backlogMs` queued (and the newest part `partAgeMs` old), from `from` to `to` (ms). */
 function run(
   w: DegradationWatch,
-  o: { from: number; to: number; speed: number; backlogMs: number; out: { us: number } },
+  o: { from: number; to: number; speed: number; backlogMs: number; out: { us: number }; partAgeMs?: number },
 ) {
   const reasons: Array<[number, string]> = [];
   for (let t = o.from; t <= o.to; t += 1000) {
     o.out.us += o.speed * 1e6;
-    w.observe({ at: t, outTimeUs: o.out.us, backlogMs: o.backlogMs });
+    w.observe({
+      at: t,
+      outTimeUs: o.out.us,
+      backlogMs: o.backlogMs,
+      ...(o.partAgeMs === undefined ? {} : { partAgeMs: o.partAgeMs }),
+    });
     const r = w.check(t);
     if (r) reasons.push([t, r]);
   }
@@ -76,6 +81,27 @@ describe("DegradationWatch", () => {
     const reasons = run(w, { from: 11_000, to: 30_000, speed: 0.5, backlogMs: 3000, out });
     // Settle 4 s, then a full 4 s window of samples.
     expect(reasons[0]?.[0]).toBeGreaterThanOrEqual(15_000);
+  });
+
+  test("at full speed but with its newest part older than the limit and input queued: behind (a drift)", () => {
+    const w = new DegradationWatch(DEFAULT_DEGRADATION, 0);
+    const out = { us: 0 };
+    expect(run(w, { from: 0, to: 10_000, speed: 1, backlogMs: 800, out, partAgeMs: 1500 })).toEqual([]);
+    const reasons = run(w, { from: 11_000, to: 20_000, speed: 1, backlogMs: 800, out, partAgeMs: 5200 });
+    expect(reasons[0]?.[0]).toBe(15_000);
+    expect(reasons[0]?.[1]).toBe("newest part 5.2 s behind the wall clock for 4 s");
+    expect(w.realtime()).toBe(false);
+  });
+
+  test("an old newest part without input queued is a quiet publisher, not lag; the rule can be turned off", () => {
+    const quiet = new DegradationWatch(DEFAULT_DEGRADATION, 0);
+    expect(
+      run(quiet, { from: 0, to: 30_000, speed: 1, backlogMs: 0, out: { us: 0 }, partAgeMs: 9000 }),
+    ).toEqual([]);
+    const off = new DegradationWatch({ ...DEFAULT_DEGRADATION, maxPartAgeMs: 0 }, 0);
+    expect(
+      run(off, { from: 0, to: 30_000, speed: 1, backlogMs: 900, out: { us: 0 }, partAgeMs: 9000 }),
+    ).toEqual([]);
   });
 
   test("an input overflow is acted on at once (after the settle time)", () => {

@@ -46,6 +46,12 @@ export interface DegradationConfig {
   backlogMs: number;
   /** After a (re)start, how long before judging again (start-up, first GOP), ms. */
   settleMs: number;
+  /**
+   * The newest part may be this much older than the wall clock (ms) before the stream is behind, whatever its
+   * speed: a transcoder at 0.98x never trips `minSpeed` but drifts 12 s behind in ten minutes. A segment plus
+   * the part's own duration and the publisher's jitter; 0 turns the rule off.
+   */
+  maxPartAgeMs: number;
 }
 
 /**
@@ -57,6 +63,7 @@ export const DEFAULT_DEGRADATION: DegradationConfig = {
   windowMs: 4000,
   backlogMs: 500,
   settleMs: 8000,
+  maxPartAgeMs: 3000,
 };
 
 /** One progress observation. */
@@ -67,6 +74,8 @@ export interface SpeedSample {
   outTimeUs: number;
   /** Media waiting for ffmpeg's stdin, ms. */
   backlogMs: number;
+  /** How far the newest part's end is behind the wall clock, ms (program date-time); absent when unknown. */
+  partAgeMs?: number;
 }
 
 /**
@@ -75,7 +84,8 @@ export interface SpeedSample {
  *
  * Behind = its output advanced slower than `minSpeed` x wall time over the last `windowMs` while its input
  * queue held more than `backlogMs` all that time (a publisher that sends slowly starves ffmpeg: that is not our fault and
- * no cheaper ladder helps), or the bounded input queue overflowed (media was dropped).
+ * no cheaper ladder helps), or its newest part stayed older than `maxPartAgeMs` over the window with input queued
+ * (a drift the rate alone misses), or the bounded input queue overflowed (media was dropped).
  */
 export class DegradationWatch {
   private samples: SpeedSample[] = [];
@@ -84,6 +94,9 @@ export class DegradationWatch {
   private behind = false;
   /** Since when every sample has had more than `backlogMs` queued (null: the last one had not). */
   private backlogSince: number | null = null;
+  /** Since when every sample's newest part has been older than `maxPartAgeMs` (null: the last one's was not). */
+  private staleSince: number | null = null;
+  private lastPartAgeMs = 0;
 
   constructor(
     private readonly c: DegradationConfig,
@@ -96,6 +109,7 @@ export class DegradationWatch {
   restarted(now: number): void {
     this.samples = [];
     this.backlogSince = null;
+    this.staleSince = null;
     this.overflowed = false;
     this.settleUntil = now + this.c.settleMs;
   }
@@ -109,6 +123,10 @@ export class DegradationWatch {
     this.samples.push(s);
     if (s.backlogMs <= this.c.backlogMs) this.backlogSince = null;
     else this.backlogSince ??= s.at;
+    const stale = this.c.maxPartAgeMs > 0 && s.partAgeMs !== undefined && s.partAgeMs > this.c.maxPartAgeMs;
+    if (!stale) this.staleSince = null;
+    else this.staleSince ??= s.at;
+    this.lastPartAgeMs = s.partAgeMs ?? 0;
     // Keep just over one window of samples.
     while (this.samples.length > 2 && s.at - (this.samples[1] as SpeedSample).at >= this.c.windowMs)
       this.samples.shift();
@@ -142,6 +160,12 @@ export class DegradationWatch {
     if (rate !== null && rate < this.c.minSpeed && queuedAllWindow) {
       this.behind = true;
       return `transcoder at ${rate.toFixed(2)}x real time over ${this.c.windowMs / 1000} s`;
+    }
+    // Old output with input waiting is our lag; old output with nothing queued is a publisher that went quiet.
+    const staleAllWindow = this.staleSince !== null && now - this.staleSince >= this.c.windowMs;
+    if (staleAllWindow && queuedAllWindow) {
+      this.behind = true;
+      return `newest part ${(this.lastPartAgeMs / 1000).toFixed(1)} s behind the wall clock for ${this.c.windowMs / 1000} s`;
     }
     this.behind = false;
     return null;

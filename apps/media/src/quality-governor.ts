@@ -26,6 +26,8 @@ export interface QualityGovernorOptions {
   initialReason: string | null;
   source: SourceInfo;
   transcoder: WatchedTranscoder;
+  /** How far the stream's newest part is behind the wall clock, ms (see part-age.ts); null when unknown. */
+  partAgeMs?: () => number | null;
   /** Restarts ffmpeg on `step` under the same packagers. */
   apply(step: QualityStep): void;
   /** The stream's quality changed (for the state report). */
@@ -95,7 +97,13 @@ export class QualityGovernor {
       // A smaller output time is a new ffmpeg (a crash restart): judge it afresh.
       if (this.lastOut !== null && out < this.lastOut) this.watch.restarted(now);
       this.lastOut = out;
-      this.watch.observe({ at: now, outTimeUs: out, backlogMs: this.o.transcoder.backlogMs() });
+      const partAgeMs = this.o.partAgeMs?.() ?? null;
+      this.watch.observe({
+        at: now,
+        outTimeUs: out,
+        backlogMs: this.o.transcoder.backlogMs(),
+        ...(partAgeMs === null ? {} : { partAgeMs }),
+      });
     }
     const overflows = this.o.transcoder.feedDrops().overflows;
     if (overflows > this.lastOverflows) this.watch.overflow();

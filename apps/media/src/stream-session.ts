@@ -13,6 +13,7 @@ import { LiveState, type StopKind, type Timers } from "./live-state.ts";
 import { cmafTiming } from "./llhls/cmaf-args.ts";
 import { type LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
 import { firstMediaSequence } from "./llhls/media-sequence.ts";
+import { newestPartAgeMs } from "./part-age.ts";
 import { QualityGovernor } from "./quality-governor.ts";
 import { ThumbnailPoller } from "./thumbnail-poller.ts";
 import { buildTranscodeArgs } from "./transcode-args.ts";
@@ -400,6 +401,7 @@ export class StreamSession {
           backlogMs: () => transcoder.backlogMs(),
           feedDrops: () => transcoder.feedDrops(),
         },
+        partAgeMs: () => newestPartAgeMs(this.llhls.renditions(), this.c.timers.now()),
         apply: (step) => this.applyStep(step, feed),
         onChange: (q) => {
           this.qualityReason = q.reason;
