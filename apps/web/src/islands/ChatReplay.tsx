@@ -1,11 +1,15 @@
 import { type ChatMessage, ChatReplay as ChatReplayPage } from "@hearth/contracts/mini";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { PLAYBACK_EVENT, type PlaybackDetail } from "../client/playback-clock.ts";
-import { addPage, emptyReplay, needsPage, pageUrl, shownCount } from "../shared/replay-buffer.ts";
+import { addPage, emptyReplay, needsPage, pageUrl, resumeUrl, shownCount } from "../shared/replay-buffer.ts";
 
 export interface ChatReplayProps {
   /** Video.chatReplayUrl: the broadcast's chat (ChatReplay pages, `after=<next>` for more). */
   replayUrl: string;
+  /** The video is still recording: its chat grows, so the end of the range is asked again now and then. */
+  growing?: boolean;
+  /** How often a growing chat is asked again. */
+  refreshMs?: number;
 }
 
 /** Pages are asked for while the loaded chat reaches less than this far past the position. */
@@ -55,6 +59,28 @@ export default function ChatReplay(props: ChatReplayProps) {
       });
   }, [buf, wallMs, attempt, props.replayUrl]);
   useEffect(() => () => clearTimeout(retry.current), []);
+
+  // A broadcast still on air: once its range is read to the end, ask again from the last message on.
+  const latest = useRef(buf.messages);
+  latest.current = buf.messages;
+  const atEnd = buf.started && buf.next === null;
+  useEffect(() => {
+    if (!props.growing || !atEnd) return;
+    const timer = setInterval(() => {
+      if (loading.current) return;
+      loading.current = true;
+      fetch(resumeUrl(props.replayUrl, latest.current))
+        .then(async (res) => {
+          const page = res.ok ? ChatReplayPage.safeParse(await res.json()) : null;
+          if (page?.success) setBuf((cur) => addPage(cur, page.data));
+        })
+        .catch(() => {}) // the next tick asks again
+        .finally(() => {
+          loading.current = false;
+        });
+    }, props.refreshMs ?? 5000);
+    return () => clearInterval(timer);
+  }, [props.growing, atEnd, props.replayUrl, props.refreshMs]);
 
   const count = wallMs === null ? 0 : shownCount(buf.messages, wallMs);
   const shown = buf.messages.slice(Math.max(0, count - SHOWN), count);

@@ -39,6 +39,7 @@ describe("GET /videos/:videoId", () => {
       managerUrl: "http://manager.test",
     });
     expect(islands[1]?.props.replayUrl).toBe(v.chatReplayUrl);
+    expect(islands[1]?.props.growing).toBe(false);
     expect(html).toContain('import I0 from "/islands/VodPlayer-x.js"');
     expect(html).not.toContain("/islands/Player-x.js");
   });
@@ -72,6 +73,8 @@ describe("GET /videos/:videoId", () => {
       await testApp(emptyManager({ video: async () => live })).request(`/videos/${live.videoId}`)
     ).text();
     expect(html).toContain('<span class="badge badge-live">LIVE</span>');
+    // Its chat still grows: the replay asks for more once it has read to the end.
+    expect(islandProps(html).find((i) => i.name === "ChatReplay")?.props.growing).toBe(true);
     for (const secret of ["streamKey", "privateId", "Bearer", "token"]) expect(html).not.toContain(secret);
   });
 });

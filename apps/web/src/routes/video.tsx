@@ -92,7 +92,7 @@ export default function VideoPage({ data }: { data: Data }) {
           </p>
         </div>
         <aside class="watch-chat">
-          <ChatReplayIsland replayUrl={v.chatReplayUrl} />
+          <ChatReplayIsland replayUrl={v.chatReplayUrl} growing={v.state === "recording"} />
         </aside>
       </div>
     </Layout>

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { addPage, emptyReplay, needsPage, pageUrl, type ReplayMessage, shownCount } from "./replay-buffer.ts";
+import {
+  addPage,
+  emptyReplay,
+  needsPage,
+  pageUrl,
+  type ReplayMessage,
+  resumeUrl,
+  shownCount,
+} from "./replay-buffer.ts";
 
 const msg = (id: string, ts: number): ReplayMessage => ({ id, ts });
 
@@ -54,4 +62,14 @@ describe("chat replay buffer", () => {
     });
     expect(buf.messages.map((m) => m.id)).toEqual(["a", "b"]);
   });
+});
+
+test("a recording's chat is asked again from its last loaded message; the repeat is dropped by id", () => {
+  let buf = addPage(emptyReplay<ReplayMessage>(), { messages: [msg("a", 1000), msg("b", 2000)], next: null });
+  expect(resumeUrl("http://chat/rooms/x/replay?from=500", buf.messages)).toBe(
+    "http://chat/rooms/x/replay?from=2000",
+  );
+  expect(resumeUrl("http://chat/rooms/x/replay?from=500", [])).toBe("http://chat/rooms/x/replay?from=500");
+  buf = addPage(buf, { messages: [msg("b", 2000), msg("c", 2500)], next: null });
+  expect(buf.messages.map((m) => m.id)).toEqual(["a", "b", "c"]);
 });

@@ -65,3 +65,16 @@ export function pageUrl(replayUrl: string, next: string | null): string {
   if (next === null) return replayUrl;
   return `${replayUrl}${replayUrl.includes("?") ? "&" : "?"}after=${encodeURIComponent(next)}`;
 }
+
+/**
+ * The URL that asks again for what a still-recording broadcast's chat has gained: the same range from the last
+ * loaded message's time on (that message comes again; addPage drops it by id).
+ */
+export function resumeUrl(replayUrl: string, messages: readonly ReplayMessage[]): string {
+  const last = messages[messages.length - 1];
+  if (!last) return replayUrl;
+  const url = new URL(replayUrl);
+  url.searchParams.set("from", String(last.ts));
+  url.searchParams.delete("after");
+  return url.toString();
+}
