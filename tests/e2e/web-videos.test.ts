@@ -4,10 +4,10 @@
  * follows the playback position through seeks and pauses, the Clip button posts what the contract says, the
  * page plays without JavaScript, and the watch page rewinds into a DVR playlist and goes back live.
  *
- * The manager's recordings routes, the chat's replay route and the media node's VOD files are being built at
- * the same time as these pages (issue 16), so a loopback stand-in answers them here with the shapes of
- * packages/contracts (parsed with those schemas); tests/e2e/recordings-*.test.ts run the same pages on the
- * whole platform.
+ * The manager's, chat's and media node's sides are answered by a loopback stand-in with the shapes of
+ * packages/contracts (parsed with those schemas): the pages' own logic is checked on a recording and chat whose
+ * times are known exactly, quickly and without a live session (it was written while those routes were being
+ * built). tests/e2e/recording-*.test.ts run the same pages on the whole platform.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
