@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { RoomCounts } from "@hearth/contracts";
+import { CHAT_REPLAY_PAGE, ChatReplay, RoomCounts } from "@hearth/contracts";
 import { testHub } from "../testing/test-hub.ts";
 import { createApp } from "./app.ts";
 import { trustedProxies } from "./client-ip.ts";
@@ -220,5 +220,142 @@ describe("the upgrade: identity out of the URL, connections per address capped",
       expect(res.status).toBe(400);
     }
     expect(c.hub.cap.held("203.0.113.10")).toBe(0);
+  });
+});
+
+describe("chat replay over HTTP", () => {
+  const T0 = 1_790_000_000_000;
+  const replay = (room: string, qs: string) => app.request(`/rooms/${room}/replay?${qs}`);
+
+  async function openRoom(publicId: string) {
+    const res = await app.request("/internal/rooms", {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ publicId }),
+    });
+    expect(res.status).toBe(201);
+  }
+
+  /** `n` messages one second apart from T0 (ids prefixed so rooms never share one), written to the database. */
+  async function fill(publicId: string, n: number, userId = "user00000001") {
+    for (let i = 0; i < n; i++) {
+      t.store.append(publicId, {
+        id: `${publicId}-${i}`,
+        userId,
+        name: "ana",
+        text: `hi ${i}`,
+        ts: T0 + i * 1000,
+      });
+    }
+    await t.store.flush();
+  }
+
+  test("answers ChatReplay in server-time order, CORS open, never cached, pages of CHAT_REPLAY_PAGE", async () => {
+    await openRoom("replayapp1");
+    await fill("replayapp1", 1200);
+    const ids: string[] = [];
+    let qs = `from=${T0}`;
+    let pages = 0;
+    for (;;) {
+      const res = await replay("replayapp1", qs);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("access-control-allow-origin")).toBe("*");
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      const page = ChatReplay.parse(await res.json());
+      pages++;
+      expect(page.messages.length).toBeLessThanOrEqual(CHAT_REPLAY_PAGE);
+      ids.push(...page.messages.map((m) => m.id));
+      if (!page.next) break;
+      qs = `from=${T0}&after=${encodeURIComponent(page.next)}`;
+    }
+    expect(pages).toBe(3);
+    expect(ids).toEqual([...Array(1200).keys()].map((i) => `replayapp1-${i}`));
+  });
+
+  test("from and to bound the range (inclusive); to defaults to now", async () => {
+    await openRoom("replayapp2");
+    await fill("replayapp2", 10);
+    const res = await replay("replayapp2", `from=${T0 + 2000}&to=${T0 + 5000}`);
+    const page = ChatReplay.parse(await res.json());
+    expect(page.messages.map((m) => m.ts)).toEqual([2, 3, 4, 5].map((i) => T0 + i * 1000));
+    expect(page.next).toBeNull();
+    const open = ChatReplay.parse(await (await replay("replayapp2", `from=${T0 + 8000}`)).json());
+    expect(open.messages.map((m) => m.text)).toEqual(["hi 8", "hi 9"]);
+  });
+
+  test("a closed room (the stream ended) still replays; a room that never existed is 404", async () => {
+    await openRoom("replayapp3");
+    await fill("replayapp3", 3);
+    expect(
+      (await app.request("/internal/rooms/replayapp3", { method: "DELETE", headers: auth })).status,
+    ).toBe(204);
+    const page = ChatReplay.parse(await (await replay("replayapp3", `from=${T0}`)).json());
+    expect(page.messages.length).toBe(3);
+    const unknown = await replay("neverthere", `from=${T0}`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe("room_not_found");
+  });
+
+  test("bad parameters are 400 with a JSON error the browser can read", async () => {
+    await openRoom("replayapp4");
+    const bad = [
+      "",
+      "to=5",
+      "from=abc",
+      "from=-5",
+      "from=1.5",
+      "from=99999999999999999999",
+      "from=10&to=5",
+      "from=10&to=x",
+      "from=10&after=nonsense",
+      `from=10&after=${"A".repeat(100)}`,
+      `from=10&after=${Buffer.from("r1.5.x").toString("base64url")}`,
+    ];
+    for (const qs of bad) {
+      const res = await replay("replayapp4", qs);
+      expect(res.status, qs).toBe(400);
+      expect(res.headers.get("access-control-allow-origin")).toBe("*");
+      const body = await res.json();
+      expect(body.error.code).toBe("invalid_input");
+      expect(typeof body.error.message).toBe("string");
+    }
+    expect((await replay("bad!id", "from=1")).status).toBe(400);
+    const preflight = await app.request("/rooms/replayapp4/replay?from=1", {
+      method: "OPTIONS",
+      headers: { origin: "https://web.example.org", "access-control-request-method": "GET" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  test("no identity token in a replay answer: messages carry only the public userId", async () => {
+    await openRoom("replayapp5");
+    const who = t.hub.o.identity.issue();
+    await fill("replayapp5", 2, who.userId);
+    const text = await (await replay("replayapp5", "from=0")).text();
+    const page = ChatReplay.parse(JSON.parse(text));
+    expect(page.messages.every((m) => m.userId === who.userId)).toBe(true);
+    expect(Object.keys(page.messages[0] ?? {}).sort()).toEqual(["id", "name", "text", "ts", "userId"]);
+    expect(text).not.toContain(who.token);
+    // The token's signature part (after the userId) is what proves ownership; it never shows either.
+    expect(text).not.toContain(who.token.slice(who.userId.length + 1));
+  });
+
+  test("DELETE /internal/rooms/:publicId/messages deletes the range (internal token only) → 204", async () => {
+    await openRoom("replayapp6");
+    await fill("replayapp6", 10);
+    const del = (qs: string, headers: Record<string, string> = auth) =>
+      app.request(`/internal/rooms/replayapp6/messages?${qs}`, { method: "DELETE", headers });
+    expect((await del(`from=${T0}&to=${T0 + 9000}`, {})).status).toBe(401);
+    for (const qs of ["", `from=${T0}`, `to=${T0}`, `from=${T0 + 5}&to=${T0}`, "from=a&to=b"]) {
+      const res = await del(qs);
+      expect(res.status, qs).toBe(400);
+      expect((await res.json()).error.code).toBe("invalid_input");
+    }
+    expect((await del(`from=${T0 + 3000}&to=${T0 + 6000}`)).status).toBe(204);
+    const page = ChatReplay.parse(await (await replay("replayapp6", `from=${T0}`)).json());
+    expect(page.messages.map((m) => m.text)).toEqual(["hi 0", "hi 1", "hi 2", "hi 7", "hi 8", "hi 9"]);
+    // Nothing left in the range: still 204.
+    expect((await del(`from=${T0 + 3000}&to=${T0 + 6000}`)).status).toBe(204);
   });
 });

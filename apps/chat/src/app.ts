@@ -1,7 +1,9 @@
 import {
+  CHAT_REPLAY_PAGE,
   CHAT_SUBPROTOCOL,
   ChatCreateRoom,
   ChatDisplayName,
+  type ChatReplay,
   type ChatRoomAddress,
   identityFromSubprotocols,
   PublicId,
@@ -16,10 +18,13 @@ import {
 } from "@hearth/server-kit";
 import type { Server } from "bun";
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import type { ChatHub } from "./chat-hub.ts";
 import { clientIp, type TrustedProxies } from "./client-ip.ts";
 import { ConnectionLimitError } from "./connection-cap.ts";
 import type { ChatMetrics } from "./metrics.ts";
+import { encodeReplayCursor } from "./replay-cursor.ts";
+import { parseDeleteRangeQuery, parseReplayQuery } from "./replay-query.ts";
 import type { ConnData } from "./room.ts";
 
 export interface ChatAppDeps {
@@ -31,6 +36,8 @@ export interface ChatAppDeps {
   publicChatBase: string;
   /** Peers whose X-Forwarded-For names the client (the nginx edge); others count as themselves. */
   trustedProxies: TrustedProxies;
+  /** Most messages per replay answer (CHAT_REPLAY_PAGE unless a test pages sooner). */
+  replayPageSize?: number;
 }
 
 function publicIdOr400(value: unknown): string {
@@ -39,7 +46,7 @@ function publicIdOr400(value: unknown): string {
   return r.data;
 }
 
-/** Builds the chat service's HTTP side: the room upgrade, the internal API, health and metrics. */
+/** Builds the chat service's HTTP side: the room upgrade, chat replay, the internal API, health and metrics. */
 export function createApp(deps: ChatAppDeps): Hono {
   const { hub } = deps;
   const app = new Hono();
@@ -93,6 +100,29 @@ export function createApp(deps: ChatAppDeps): Hono {
     throw new HttpError(400, "upgrade_failed", "the WebSocket handshake was not valid");
   });
 
+  // Chat replay is read by the video page's script, from the web tier's origin or any other player.
+  app.use("/rooms/:publicId/replay", cors({ origin: "*", allowMethods: ["GET"], maxAge: 600 }));
+  app.get("/rooms/:publicId/replay", async (c) => {
+    const publicId = publicIdOr400(c.req.param("publicId"));
+    const range = parseReplayQuery(c.req.query());
+    const page = await hub.replay(publicId, range, deps.replayPageSize ?? CHAT_REPLAY_PAGE);
+    if (!page) throw new HttpError(404, "room_not_found", "no chat room with that id");
+    const body: ChatReplay = {
+      // Built field by field: a stored row never reaches the wire with more than the public message.
+      messages: page.messages.map((m) => ({
+        id: m.id,
+        userId: m.userId,
+        name: m.name,
+        text: m.text,
+        ts: m.ts,
+      })),
+      next: page.next ? encodeReplayCursor(page.next) : null,
+    };
+    // A moderator's deletion or a deleted recording must show at once; the CDN does not cache /rooms/ either.
+    c.header("Cache-Control", "no-store");
+    return c.json(body);
+  });
+
   const internal = new Hono();
   internal.use(internalAuth(deps.internalToken));
   internal.post("/rooms", async (c) => {
@@ -104,6 +134,13 @@ export function createApp(deps: ChatAppDeps): Hono {
   });
   internal.delete("/rooms/:publicId", async (c) => {
     await hub.closeRoom(publicIdOr400(c.req.param("publicId")));
+    return c.body(null, 204);
+  });
+  internal.delete("/rooms/:publicId/messages", async (c) => {
+    const publicId = publicIdOr400(c.req.param("publicId"));
+    const { from, to } = parseDeleteRangeQuery(c.req.query());
+    const deleted = await hub.deleteMessages(publicId, from, to);
+    deps.logger.info("chat messages deleted", { room: publicId, from, to, deleted });
     return c.body(null, 204);
   });
   internal.get("/rooms/counts", async (c) => c.json(await hub.counts()));

@@ -8,7 +8,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { ConnectionCap } from "./connection-cap.ts";
 import { claimDisplayName, releaseDisplayName } from "./display-names.ts";
 import { Enforcement } from "./enforcement.ts";
-import type { HistoryStore } from "./history-store.ts";
+import type { HistoryStore, ReplayPage, ReplayRange } from "./history-store.ts";
 import type { IdentitySigner } from "./identity.ts";
 import type { KeyVerifier } from "./key-verifier.ts";
 import type { ChatMetrics } from "./metrics.ts";
@@ -300,6 +300,25 @@ export class ChatHub {
   async closeRoom(publicId: string): Promise<void> {
     await this.o.store.closeRoom(publicId);
     this.bus.publish(publicId, { kind: "closed" });
+  }
+
+  /** A page of a room's chat for replay beside its recording; undefined when the room never existed. */
+  async replay(publicId: string, range: ReplayRange, limit: number): Promise<ReplayPage | undefined> {
+    // Closed rooms answer too (a finished broadcast), and nothing here needs the room loaded on this node.
+    if (!(await this.o.store.exists(publicId))) return undefined;
+    return this.o.store.replay(publicId, range, limit);
+  }
+
+  /** Deletes a room's messages between two server times (a deleted recording's chat); how many went. */
+  async deleteMessages(publicId: string, from: number, to: number): Promise<number> {
+    const ids = await this.o.store.removeRange(publicId, from, to);
+    // A room still open may show some of them in its join history (the last CHAT_HISTORY_ON_JOIN messages
+    // of the room on each node): only the newest that many deleted ones can be there.
+    if (ids.length > 0 && (await this.o.store.room(publicId))) {
+      for (const messageId of ids.slice(-CHAT_HISTORY_ON_JOIN))
+        this.bus.publish(publicId, { kind: "delete", messageId });
+    }
+    return ids.length;
   }
 
   /** Counts of every room on every node (summed through Redis when it is used). */

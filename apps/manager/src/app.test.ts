@@ -342,7 +342,7 @@ describe.each(kinds)("manager on %s", (kind) => {
       headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
       body: JSON.stringify({ key: s.privateId, publicId: s.publicId }),
     });
-    expect(await ok.json()).toEqual({ publicId: s.publicId });
+    expect(await ok.json()).toEqual({ publicId: s.publicId, recording: true });
   });
 
   test("openapi.json lists every route", async () => {

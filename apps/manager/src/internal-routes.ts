@@ -1,21 +1,28 @@
 import {
   MediaNodeHeartbeat,
   PublicId,
+  RecordingReport,
   StreamStateUpdate,
   VerifyKeyRequest,
   VerifyKeyResponse,
+  VideoId,
 } from "@hearth/contracts";
 import { HttpError, internalAuth, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { LiveStateStore } from "./live-state.ts";
 import { addressesOn, type MediaNodeStore } from "./media-nodes.ts";
+import { applyRecordingReport } from "./recording-reports.ts";
 import type { StreamRow, StreamStore } from "./stream-store.ts";
 import { rejectInvalid } from "./validation-hook.ts";
+import type { VideoStore } from "./video-store.ts";
+import type { ViewerCounts } from "./viewer-counts.ts";
 
 export interface InternalDeps {
   store: StreamStore;
   nodes: MediaNodeStore;
   liveState: LiveStateStore;
+  videos: VideoStore;
+  viewers: ViewerCounts;
   token: string;
   logger: Logger;
   /** Called after a change that the public directory shows. */
@@ -49,6 +56,14 @@ const streamState = createRoute({
   path: "/streams/{publicId}/state",
   hide: true,
   request: { params: z.object({ publicId: PublicId }), ...json(StreamStateUpdate) },
+  responses: noContent,
+});
+
+const recordingReport = createRoute({
+  method: "put",
+  path: "/recordings/{videoId}",
+  hide: true,
+  request: { params: z.object({ videoId: VideoId }), ...json(RecordingReport) },
   responses: noContent,
 });
 
@@ -110,6 +125,19 @@ export function internalRoutes(deps: InternalDeps): OpenAPIHono {
       });
     }
     // Stale, duplicate or from a node the stream has left: acknowledged, so the node does not retry it.
+    return c.body(null, 204);
+  });
+
+  app.openapi(recordingReport, async (c) => {
+    const { videoId } = c.req.valid("param");
+    const report = c.req.valid("json");
+    if (report.videoId !== videoId)
+      throw new HttpError(400, "invalid_input", "the body's videoId is not the one in the path");
+    const { row, changed } = await applyRecordingReport(deps, report);
+    if (changed) {
+      deps.onChange();
+      deps.logger.info("recording", { videoId, publicId: row.publicId, node: row.node, state: row.state });
+    }
     return c.body(null, 204);
   });
 

@@ -116,6 +116,14 @@ export function streamStore(db: Database) {
       return row;
     },
 
+    /** Turns recording of the stream's next broadcasts on or off; the row, or undefined when unknown. */
+    async setRecording(publicId: string, recording: boolean): Promise<StreamRow | undefined> {
+      const [row] = await withDb(() =>
+        db.update(streams).set({ recording }).where(eq(streams.publicId, publicId)).returning(),
+      );
+      return row;
+    },
+
     /** A cheap round trip, for readiness. */
     async ping(): Promise<void> {
       await db.execute(sql`select 1`);

@@ -142,7 +142,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     pipeline: registry,
     limits,
     trustedProxies: env.TRUSTED_PROXIES,
-    refusal: () => registry.refusal(),
+    refusal: (publicId) => registry.refusal(publicId),
     logger: logger.child({ part: "whip" }),
     keyframeIntervalMs: env.SEGMENT_SECONDS * 1000,
   });

@@ -38,7 +38,7 @@ export function rtmpPublishHandler(deps: RtmpPublishDeps): (pub: RtmpPublisher) 
         pub.close();
         return;
       }
-      const full = deps.pipeline.refusal?.();
+      const full = deps.pipeline.refusal?.(publicId);
       if (full) {
         deps.logger.warn("rtmp publish refused: node at capacity", {
           publicId,

@@ -126,7 +126,7 @@ export const chatMessages = pgTable(
   (t) => [
     index("chat_messages_room_idx").on(t.roomId, t.seq),
     // Chat replay reads a room's messages between two server times.
-    index("chat_messages_room_time_idx").on(t.roomId, t.createdAt),
+    index("chat_messages_room_time_idx").on(t.roomId, t.createdAt, t.seq),
   ],
 );
 
