@@ -98,6 +98,13 @@ describe("recording on one node (in-process platform)", () => {
     );
     const meta = await Bun.file(join(p.dataDir, "recordings", videoId, "meta.json")).json();
     expect(meta.state).toBe("ready");
+    // The manager heard it (PUT /internal/recordings/:videoId): the video is listed as ready.
+    const video = await until("the manager to list the video as ready", 30_000, async () => {
+      const res = await fetch(`${p.managerUrl}/video/${videoId}`);
+      const v = res.ok ? ((await res.json()) as { state: string; durationSeconds: number }) : null;
+      return v?.state === "ready" ? v : undefined;
+    });
+    expect(Math.abs(video.durationSeconds - (seconds[0] ?? 0))).toBeLessThan(0.01);
     vodId = videoId;
   }, 120_000);
 
@@ -288,5 +295,12 @@ describe("a node killed with SIGKILL mid-broadcast", () => {
     const meta = await Bun.file(join(dataDir, "recordings", videoId, "meta.json")).json();
     expect(meta.state).toBe("ready");
     expect(second.log()).toContain("recording finalised after a restart");
+    // The restarted node told the manager: the video is ready, as long as what was recovered.
+    const video = await until("the manager to list the recovered video as ready", 60_000, async () => {
+      const res = await fetch(`${managerUrl}/video/${videoId}`);
+      const v = res.ok ? ((await res.json()) as { state: string; durationSeconds: number }) : null;
+      return v?.state === "ready" ? v : undefined;
+    });
+    expect(Math.abs(video.durationSeconds - playlistSeconds(source))).toBeLessThan(0.01);
   }, 180_000);
 });

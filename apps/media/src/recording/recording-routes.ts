@@ -13,8 +13,8 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 /** An EVENT playlist gains a segment every target duration: a CDN may keep it about that long. */
 const GROWING = "public, max-age=1";
 const RUNG = /^[a-z0-9_-]{1,16}$/;
-/** Longest a live clip waits for its last segment: a segment (1-2 s) plus the write, with room for a loaded disk. */
-const LIVE_CLIP_WAIT_MS = 4000;
+/** Longest a live clip waits for its last segment (a segment plus its write), well inside the manager's 5 s call timeout. */
+const LIVE_CLIP_WAIT_MS = 2000;
 
 export interface RecordingRoutesDeps {
   storage: RecordingStorage;
