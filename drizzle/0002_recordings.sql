@@ -29,6 +29,7 @@ CREATE TABLE "videos" (
 );
 --> statement-breakpoint
 ALTER TABLE "streams" ADD COLUMN "recording" boolean DEFAULT true NOT NULL;--> statement-breakpoint
+ALTER TABLE "streams" ADD COLUMN "refusal" jsonb;--> statement-breakpoint
 CREATE INDEX "clips_stream_idx" ON "clips" USING btree ("public_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "clips_video_idx" ON "clips" USING btree ("video_id");--> statement-breakpoint
 CREATE INDEX "videos_stream_idx" ON "videos" USING btree ("public_id","started_at","id");--> statement-breakpoint

@@ -188,6 +188,7 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
       viewers: deps.viewers,
       token: deps.internalToken,
       logger,
+      clock,
       onChange: () => pages.clear(),
     }),
   );

@@ -113,5 +113,14 @@ export function toLookup(
         : null,
     chatUrl: row.chatUrl,
     rungs,
+    refusal:
+      !row.live && row.refusal
+        ? {
+            code: row.refusal.code,
+            message: row.refusal.message,
+            at: new Date(row.refusal.at).toISOString(),
+            retryAfterSeconds: row.refusal.retryAfterSeconds,
+          }
+        : null,
   };
 }

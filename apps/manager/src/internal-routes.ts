@@ -1,6 +1,7 @@
 import {
   MediaNodeHeartbeat,
   PublicId,
+  PublishRefusal,
   RecordingReport,
   StreamStateUpdate,
   VerifyKeyRequest,
@@ -25,6 +26,8 @@ export interface InternalDeps {
   viewers: ViewerCounts;
   token: string;
   logger: Logger;
+  /** Wall clock, ms (when a refusal arrived). */
+  clock: () => number;
   /** Called after a change that the public directory shows. */
   onChange(): void;
 }
@@ -49,6 +52,13 @@ const heartbeat = createRoute({
   path: "/nodes/heartbeat",
   hide: true,
   request: json(MediaNodeHeartbeat),
+  responses: noContent,
+});
+const publishRefusal = createRoute({
+  method: "post",
+  path: "/streams/{publicId}/refusal",
+  hide: true,
+  request: { params: z.object({ publicId: PublicId }), ...json(PublishRefusal) },
   responses: noContent,
 });
 const streamState = createRoute({
@@ -125,6 +135,15 @@ export function internalRoutes(deps: InternalDeps): OpenAPIHono {
       });
     }
     // Stale, duplicate or from a node the stream has left: acknowledged, so the node does not retry it.
+    return c.body(null, 204);
+  });
+
+  app.openapi(publishRefusal, async (c) => {
+    const { publicId } = c.req.valid("param");
+    const r = c.req.valid("json");
+    const kept = await deps.store.setRefusal(publicId, { ...r, at: deps.clock() });
+    if (kept) deps.logger.info("publish refused by media node", { publicId, node: r.node, code: r.code });
+    // Unknown, ended or live streams keep nothing: acknowledged all the same, so the node does not retry.
     return c.body(null, 204);
   });
 

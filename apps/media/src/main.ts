@@ -23,7 +23,7 @@ import { FsRecordingStorage } from "./recording/storage.ts";
 import { removeLeftovers } from "./retention.ts";
 import { startRtmpIngest } from "./rtmp-ingest.ts";
 import { rtmpPublishHandler } from "./rtmp-publish.ts";
-import { managerStateReporter, type StateReporter } from "./state-reporter.ts";
+import { managerRefusalReporter, managerStateReporter, type StateReporter } from "./state-reporter.ts";
 import { StreamRegistry } from "./stream-registry.ts";
 import { createWhipIngest, managerStreamExists } from "./whip/index.ts";
 
@@ -132,7 +132,12 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     host: env.BIND_HOST,
     limits,
     logger,
-    onPublish: rtmpPublishHandler({ verifier, pipeline: registry, logger }),
+    onPublish: rtmpPublishHandler({
+      verifier,
+      pipeline: registry,
+      logger,
+      onRefused: managerRefusalReporter(manager, env.MEDIA_NODE_ID ?? "default", logger),
+    }),
   });
   // WHIP hands its RTP to the same pipeline as RTMP (an IngestFeed): one transcoder, one key check.
   const whip = createWhipIngest({

@@ -38,6 +38,7 @@ export function lookup(over: Partial<StreamLookup> = {}): StreamLookup {
     hlsUrl: `http://localhost:8083/hls/${publicId}/master.m3u8`,
     chatUrl: `ws://localhost:8082/rooms/${publicId}`,
     dvr: null,
+    refusal: null,
     rungs: [
       { name: "720p", bandwidth: 2_800_000, width: 1280, height: 720, playlist: "720p/index.m3u8" },
       { name: "360p", bandwidth: 800_000, width: 640, height: 360, playlist: "360p/index.m3u8" },

@@ -1,4 +1,4 @@
-import { Clip, ErrorBody, StartedStream, WhipInfo } from "@hearth/contracts/mini";
+import { Clip, ErrorBody, StartedStream, StreamLookup, WhipInfo } from "@hearth/contracts/mini";
 import { retryAfterText } from "../shared/format.ts";
 
 /** A refused manager call: the status, the error code and a sentence for the person (with when to retry). */
@@ -77,4 +77,11 @@ export async function createClip(managerUrl: string, body: ClipRequest): Promise
   });
   if (!res.ok) throw await failure(res, "Could not make the clip");
   return Clip.parse(await res.json());
+}
+
+/** GET /stream/:publicId: the stream as the public sees it (live, reconnecting, why a publish was refused). */
+export async function lookupStream(managerUrl: string, publicId: string): Promise<StreamLookup> {
+  const res = await fetch(`${managerUrl}/stream/${encodeURIComponent(publicId)}`);
+  if (!res.ok) throw await failure(res, "Could not read the stream's state");
+  return StreamLookup.parse(await res.json());
 }

@@ -253,7 +253,7 @@ export default function Broadcast({ managerUrl, creationPolicy = "open" }: Broad
           </button>
         </div>
         <RecordingSetting managerUrl={managerUrl} stream={stream} />
-        <ObsSettings stream={stream} />
+        <ObsSettings stream={stream} managerUrl={managerUrl} />
       </div>
       <aside class="watch-chat">
         <Chat
