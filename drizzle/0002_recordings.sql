@@ -29,8 +29,9 @@ CREATE TABLE "videos" (
 );
 --> statement-breakpoint
 ALTER TABLE "streams" ADD COLUMN "recording" boolean DEFAULT true NOT NULL;--> statement-breakpoint
+ALTER TABLE "streams" ADD COLUMN "refusal" jsonb;--> statement-breakpoint
 CREATE INDEX "clips_stream_idx" ON "clips" USING btree ("public_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "clips_video_idx" ON "clips" USING btree ("video_id");--> statement-breakpoint
 CREATE INDEX "videos_stream_idx" ON "videos" USING btree ("public_id","started_at","id");--> statement-breakpoint
 CREATE INDEX "videos_started_idx" ON "videos" USING btree ("started_at","id");--> statement-breakpoint
-CREATE INDEX "chat_messages_room_time_idx" ON "chat_messages" USING btree ("room_id","created_at");
+CREATE INDEX "chat_messages_room_time_idx" ON "chat_messages" USING btree ("room_id","created_at","seq");

@@ -10,84 +10,25 @@
  * Media and chat answer from an in-process stand-in there: this measures the manager alone.
  */
 import { randomBytes } from "node:crypto";
+import { serveBenchManager, spawnBenchManager } from "../support/bench-manager.ts";
 
 const FLOOD = 1000;
 const SECONDS = 10;
 const GET_EVERY_MS = 20;
+// Made in each process: the child only needs it to seed as the operator, the parent never uses it.
+const ADMIN = randomBytes(24).toString("base64url");
 
-if (process.argv[2] === "serve") await serve();
+if (process.argv[2] === "serve")
+  await serveBenchManager({
+    database: "postgres",
+    // The public defaults (10 an hour, burst 3, 5 open per address) stay; the operator seeds the directory.
+    env: { ADMIN_TOKEN: ADMIN },
+    seedToken: ADMIN,
+  });
 else await drive();
 
-async function serve(): Promise<void> {
-  const { openDatabase } = await import("@hearth/db");
-  const { createLogger } = await import("@hearth/server-kit");
-  const { start } = await import("../../apps/manager/src/main.ts");
-  const services = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
-      if (req.method === "DELETE") return new Response(null, { status: 204 });
-      if (url.pathname === "/internal/rooms/counts") return Response.json({ rooms: {} });
-      const { publicId } = (await req.json()) as { publicId: string };
-      if (url.pathname === "/internal/rooms")
-        return Response.json({ chatUrl: `ws://127.0.0.1/rooms/${publicId}` });
-      return Response.json({
-        rtmpServer: "rtmp://127.0.0.1:1935/live",
-        whipUrl: `http://127.0.0.1/whip/${publicId}`,
-        hlsUrl: `http://127.0.0.1/hls/${publicId}/master.m3u8`,
-      });
-    },
-  });
-  const schema = `bench_${randomBytes(4).toString("hex")}`;
-  const db = await openDatabase({
-    url: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
-    schema,
-  });
-  await db.migrate();
-  const admin = randomBytes(24).toString("base64url");
-  const app = await start({
-    env: {
-      MANAGER_PORT: "0",
-      BIND_HOST: "127.0.0.1",
-      INTERNAL_TOKEN: randomBytes(24).toString("base64url"),
-      ADMIN_TOKEN: admin,
-      MEDIA_INTERNAL_URL: `http://127.0.0.1:${services.port}`,
-      CHAT_INTERNAL_URL: `http://127.0.0.1:${services.port}`,
-    },
-    logger: createLogger({}, { silent: true }),
-    db,
-  });
-  const base = app.urls.API ?? "";
-  // A directory of 100 streams, created by the operator (who is not rate-limited).
-  for (let i = 0; i < 100; i++) {
-    const res = await fetch(`${base}/start_stream?name=seed%20${i}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${admin}` },
-    });
-    if (res.status !== 201) throw new Error(`seeding failed: ${res.status}`);
-  }
-  process.stdout.write(`ready ${base}\n`);
-  process.on("SIGTERM", async () => {
-    await app.stop();
-    services.stop(true);
-    await db.db.execute(`drop schema if exists "${schema}" cascade` as never).catch(() => {});
-    await db.close();
-    process.exit(0);
-  });
-}
-
 async function drive(): Promise<void> {
-  const child = Bun.spawn(["bun", import.meta.path, "serve"], { stdout: "pipe", stderr: "inherit" });
-  const reader = child.stdout.getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the manager exited before it was ready");
-    out += new TextDecoder().decode(value);
-  }
-  const base = /ready (\S+)/.exec(out)?.[1];
-  if (!base) throw new Error(`unexpected: ${out}`);
+  const { base, stop } = await spawnBenchManager(import.meta.path, ["serve"]);
   try {
     const outcomes = new Map<string, number>();
     const postMs: number[] = [];
@@ -141,7 +82,6 @@ async function drive(): Promise<void> {
       `GET /streams x${getMs.length} alongside: p50 ${pct(getMs, 50).toFixed(1)} ms  p99 ${pct(getMs, 99).toFixed(1)} ms  max ${Math.max(...getMs).toFixed(1)} ms (target p99 < 50 ms)`,
     );
   } finally {
-    child.kill("SIGTERM");
-    await child.exited;
+    await stop();
   }
 }

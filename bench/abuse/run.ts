@@ -14,50 +14,24 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { StartedStream } from "@hearth/contracts";
-import { mediaNodes, openDatabase } from "@hearth/db";
-import type { RunningApp } from "@hearth/server-kit";
-import { start as startChat } from "../../apps/chat/src/main.ts";
-import { start as startManager } from "../../apps/manager/src/main.ts";
 import { createLogger } from "../../packages/server-kit/src/index.ts";
-import { publishLight, spawnMediaNode } from "../../tests/e2e/support/media-node-process.ts";
-import { freePort } from "../../tests/e2e/support/ports.ts";
+import { publishLight } from "../../tests/e2e/support/media-node-process.ts";
+import { startSpawnedNodePlatform } from "../../tests/e2e/support/spawned-node-platform.ts";
 import { until } from "../../tests/e2e/support/until.ts";
 
 const TOKEN = `abuse-${randomBytes(16).toString("hex")}`;
-const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const CREATES = 1000;
 const CREATE_WINDOW_MS = 10_000;
 const IDLE = 1000;
 const HOLD_MS = 20_000;
 
-const db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 8 });
-await db.migrate();
-const managerPort = freePort();
-const chatPort = freePort();
-const managerUrl = `http://127.0.0.1:${managerPort}`;
-const logger = createLogger({}, { silent: true });
-const common = {
-  INTERNAL_TOKEN: TOKEN,
-  BIND_HOST: "127.0.0.1",
-  MANAGER_INTERNAL_URL: managerUrl,
-  CHAT_INTERNAL_URL: `http://127.0.0.1:${chatPort}`,
-  MEDIA_INTERNAL_URL: `http://127.0.0.1:${freePort()}`,
-};
-const apps: RunningApp[] = [];
-apps.push(await startManager({ env: { ...common, MANAGER_PORT: String(managerPort) }, logger, db }));
-apps.push(await startChat({ env: { ...common, CHAT_PORT: String(chatPort) }, logger, db }));
-const node = await spawnMediaNode({
-  id: "abuse-1",
-  managerUrl,
+const platform = await startSpawnedNodePlatform({
+  nodeId: "abuse-1",
   token: TOKEN,
-  edge: "http://127.0.0.1:9",
-  env: { X264_PRESET: "ultrafast" },
+  logger: createLogger({}, { silent: true }),
+  dbMax: 8,
 });
-await until(
-  "the media node registered",
-  15_000,
-  async () => (await db.db.select().from(mediaNodes)).length === 1,
-);
+const { node, managerUrl, chatPort } = platform;
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -199,7 +173,5 @@ async function playlistLag(hlsBase: string): Promise<number | undefined> {
   );
 }
 
-await node.stop();
-for (const app of apps.reverse()) await app.stop().catch(() => {});
-await db.close();
+await platform.stop();
 process.exit(0);

@@ -4,6 +4,7 @@
  * Run: bun bench/api/run.ts  (needs wrk: apt-get install wrk; scripts/setup.sh --test installs it)
  */
 import { join } from "node:path";
+import { spawnBenchManager } from "../support/bench-manager.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -43,18 +44,7 @@ for (const [kind, cacheMs] of [
   ["pglite", "500"],
   ["pglite", "0"],
 ] as const) {
-  const proc = Bun.spawn(["bun", join(import.meta.dir, "serve.ts"), kind, cacheMs], {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${kind} server exited before it was ready`);
-    line += new TextDecoder().decode(value);
-  }
-  const base = line.trim().split(" ")[1] ?? "";
+  const { base, stop } = await spawnBenchManager(join(import.meta.dir, "serve.ts"), [kind, cacheMs]);
   const get = await wrk(`${base}/streams?limit=100`);
   rows.push(
     `GET /streams   ${kind.padEnd(8)} cache ${cacheMs.padStart(3)} ms  ${get.rps.toFixed(0).padStart(7)} req/s  p50 ${get.p50.padStart(8)}  p99 ${get.p99.padStart(8)}  non-2xx ${get.errors}`,
@@ -65,8 +55,7 @@ for (const [kind, cacheMs] of [
       `POST /start_stream ${kind.padEnd(8)}        ${post.rps.toFixed(0).padStart(7)} req/s  p50 ${post.p50.padStart(8)}  p99 ${post.p99.padStart(8)}  non-2xx ${post.errors}`,
     );
   }
-  proc.kill("SIGTERM");
-  await proc.exited;
+  await stop();
   console.log(rows.slice(-2).join("\n"));
 }
 console.log(

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MediaStreamStatus, type StartedStream } from "@hearth/contracts";
 import { createStream, lookup, startPlatform } from "../../tests/e2e/media-harness.ts";
-import { alive, cmdline, descendants } from "../../tests/e2e/support/processes.ts";
+import { alive, cmdline, cpuTicks, descendants } from "../../tests/e2e/support/processes.ts";
 import { FFMPEG_QUIET, syntheticSourceArgs } from "../../tests/e2e/support/synthetic-source.ts";
 
 const STEPS = (process.env.BENCH_STEPS ?? "1,2,4,6,8,12").split(",").map(Number);
@@ -58,15 +58,7 @@ function publish(s: StartedStream): Bun.Subprocess {
   );
 }
 
-const ticks = (pid: number) => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const x = f.slice(f.lastIndexOf(")") + 2).split(" ");
-    return Number(x[11]) + Number(x[12]);
-  } catch {
-    return 0;
-  }
-};
+const ticks = (pid: number) => cpuTicks(pid) ?? 0;
 /** The transcoders (and thumbnail grabs): our ffmpeg children that are not publishers. */
 const transcoders = () => {
   const pubs = new Set([...publishers.values()].map((x) => x.pid));

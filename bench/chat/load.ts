@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { procStat } from "../../tests/e2e/support/processes.ts";
 import { connectReceiver, type ReceiverStats } from "./raw-client.ts";
 
 const { values } = parseArgs({
@@ -128,13 +129,8 @@ async function step(rate: number) {
 
 /** CPU seconds the server process used so far, in user space and in the kernel (utime, stime from /proc). */
 function serverCpu(): { user: number; sys: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${serverPid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
-  } catch {
-    return undefined;
-  }
+  const s = procStat(serverPid);
+  return s && { user: s.userTicks / 100, sys: s.sysTicks / 100 };
 }
 
 function serverRss(): number | null {

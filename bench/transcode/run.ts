@@ -7,12 +7,13 @@
  * Also measures MPEG-TS vs fMP4 segment overhead at the 360p rung.
  * Run: bun bench/transcode/run.ts   (BENCH_SECONDS=30 by default)
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_LADDER } from "../../apps/media/src/env.ts";
 import { type PlannedRung, planLadder } from "../../apps/media/src/ladder.ts";
 import { buildTranscodeArgs } from "../../apps/media/src/transcode-args.ts";
+import { cpuTicks } from "../../tests/e2e/support/processes.ts";
 import { syntheticSourceArgs } from "../../tests/e2e/support/synthetic-source.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -23,16 +24,6 @@ let source = join(work, "source.flv");
 
 function run(cmd: string[]): Promise<number> {
   return Bun.spawn(cmd, { stdout: "ignore", stderr: "inherit", stdin: "ignore" }).exited;
-}
-
-function cpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
 }
 
 /**
@@ -69,9 +60,9 @@ async function measure(label: string, commands: string[][]): Promise<number> {
   });
   await Bun.sleep(WARMUP * 1000);
   const t0 = performance.now();
-  const c0 = procs.reduce((n, p) => n + cpuTicks(p.t.pid), 0);
+  const c0 = procs.reduce((n, p) => n + (cpuTicks(p.t.pid) ?? 0), 0);
   await Bun.sleep(SECONDS * 1000);
-  const c1 = procs.reduce((n, p) => n + cpuTicks(p.t.pid), 0);
+  const c1 = procs.reduce((n, p) => n + (cpuTicks(p.t.pid) ?? 0), 0);
   const dead = procs.filter((p) => p.t.exitCode !== null);
   if (dead.length > 0)
     throw new Error(`${label}: ffmpeg exited early: ${await new Response(dead[0]?.t.stderr).text()}`);

@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { descendants } from "../../tests/e2e/support/processes.ts";
+import { cpuTicks, descendants } from "../../tests/e2e/support/processes.ts";
 
 const QUICK = process.argv.includes("--quick");
 const WARMUP_MS = QUICK ? 5000 : 8000;
@@ -62,16 +62,6 @@ function clipKbps(): number {
     CLIP,
   ]);
   return Math.round(Number(new TextDecoder().decode(r.stdout).trim()) / 1000);
-}
-
-function cpuTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return undefined;
-  }
 }
 
 function cmdline(pid: number): string {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { burst, publicId, type RunningCdn, StandInOrigin, startCdn } from "./cdn-harness.ts";
+import { until } from "./support/until.ts";
 
 let one: StandInOrigin;
 let two: StandInOrigin;
@@ -28,19 +29,21 @@ afterAll(async () => {
 });
 
 /**
- * The 100 ms windows of the clock in which requests for `path` reached the edge, from its access log (the request
- * began at t − rt: end time minus duration).
+ * The 100 ms windows of the clock in which the `requests` requests for `path` reached the edge, from its access
+ * log (the request began at t − rt: end time minus duration), once the log holds all of them (it is flushed
+ * every second).
  */
-async function edgeWindows(path: string): Promise<Set<number>> {
-  await Bun.sleep(1300); // the access log is flushed every second
-  const log = await Bun.file(join(cdn.dir, "edge", "logs", "access.log")).text();
-  const windows = new Set<number>();
-  for (const l of log.split("\n")) {
-    const m = / rt=([0-9.]+) .* t=([0-9.]+)$/.exec(l);
-    if (l.includes(`GET /hls/media-1${path.slice(4)} `) && m)
-      windows.add(Math.floor((Number(m[2]) - Number(m[1])) * 10 + 1e-6));
-  }
-  return windows;
+async function edgeWindows(path: string, requests: number): Promise<Set<number>> {
+  const starts = await until(`${requests} lines for ${path} in the edge's access log`, 15_000, async () => {
+    const log = await Bun.file(join(cdn.dir, "edge", "logs", "access.log")).text();
+    const found: number[] = [];
+    for (const l of log.split("\n")) {
+      const m = / rt=([0-9.]+) .* t=([0-9.]+)$/.exec(l);
+      if (l.includes(`GET /hls/media-1${path.slice(4)} `) && m) found.push(Number(m[2]) - Number(m[1]));
+    }
+    return found.length >= requests && found;
+  });
+  return new Set(starts.map((t) => Math.floor(t * 10 + 1e-6)));
 }
 
 const segment = (n: number) => new Uint8Array(188 * 1000).map((_, i) => (i * 31 + n) % 251);
@@ -78,7 +81,7 @@ describe("collapsing: N viewers, one upstream request", () => {
       for (const r of res) expect(new TextDecoder().decode(r.body)).toContain("MEDIA-SEQUENCE:1");
       // The key carries the 100 ms window of the clock (hls-playlist.conf): one origin request per window the
       // burst touched, however many viewers. The edge's log says which windows those were.
-      const windows = await edgeWindows(path);
+      const windows = await edgeWindows(path, res.length);
       expect(windows.size).toBeGreaterThan(0);
       expect(one.count(path)).toBeGreaterThan(0);
       expect(one.count(path)).toBeLessThanOrEqual(windows.size);
@@ -101,13 +104,12 @@ describe("collapsing: N viewers, one upstream request", () => {
     expect(one.count(`/hls/${id}/720p/seg_a_9.ts`)).toBe(1);
     expect(misses[0]?.headers.get("access-control-allow-origin")).toBe("*");
     await one.put(`${id}/720p/seg_a_9.ts`, segment(9));
-    const deadline = Date.now() + 6000;
-    let status = 404;
-    while (Date.now() < deadline && status !== 200) {
-      await Bun.sleep(200);
-      status = (await fetch(url)).status;
-    }
-    expect(status).toBe(200);
+    await until(
+      "the segment instead of the cached 404",
+      6000,
+      async () => (await fetch(url)).status === 200,
+      200,
+    );
   });
 });
 

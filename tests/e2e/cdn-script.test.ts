@@ -6,15 +6,7 @@ import { join } from "node:path";
 import { CDN_SH, spawnCdnUp, startCdn } from "./cdn-harness.ts";
 import { freePort } from "./support/ports.ts";
 import { alive, descendants } from "./support/processes.ts";
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await Bun.sleep(50);
-  }
-  return check();
-}
+import { until } from "./support/until.ts";
 
 describe("infra/cdn.sh", () => {
   test("SIGTERM stops both nginx masters and their workers", async () => {
@@ -25,7 +17,7 @@ describe("infra/cdn.sh", () => {
     const all = [...cdn.nginxPids, ...cdn.nginxPids.flatMap((p) => descendants(p))];
     expect(all.length).toBeGreaterThanOrEqual(4);
     await cdn.stop();
-    expect(await until(() => all.every((p) => !alive(p)), 5000)).toBe(true);
+    await until("every nginx process gone", 5000, () => all.every((p) => !alive(p)));
     expect([shield, edge].every((p) => !alive(p ?? 0))).toBe(true);
     expect(await fetch(`${cdn.edge}/healthz`).catch(() => "refused")).toBe("refused");
   });
@@ -43,9 +35,8 @@ describe("infra/cdn.sh", () => {
       expect(all.length).toBeGreaterThanOrEqual(4);
       // A crash: the master goes at once and its workers are orphaned, still holding the port.
       process.kill(shield, "SIGKILL");
-      const code = await Promise.race([proc.exited, Bun.sleep(10_000).then(() => "hung")]);
-      expect(code).toBe(1);
-      expect(await until(() => all.every((p) => !alive(p)), 5000)).toBe(true);
+      expect(await until("cdn.sh to exit", 10_000, () => proc.exitCode ?? undefined)).toBe(1);
+      await until("every nginx process gone", 5000, () => all.every((p) => !alive(p)));
     } finally {
       proc.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });

@@ -7,31 +7,24 @@
  *   the upgrade), logged and counted in the chat node's /metrics; a freed slot can be used again.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ChatServerFrame, StartedStream } from "@hearth/contracts";
+import type { ChatServerFrame, StartedStream } from "@hearth/contracts";
 import { ChatClient } from "./chat-harness.ts";
-import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
-import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
+import type { Browser, Page } from "./support/chromium.ts";
+import { startWebScene, until, type WebPlatform, type WebScene } from "./web-harness.ts";
 
 const CAP = 4;
+let scene: WebScene;
 let platform: WebPlatform;
 let browser: Browser;
 let stream: StartedStream;
 
 beforeAll(async () => {
-  platform = await startWebPlatform({ CHAT_MAX_CONNECTIONS_PER_IP: String(CAP) });
-  browser = await launchChromium();
-  const res = await fetch(`${platform.managerUrl}/start_stream`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "Identity check" }),
-  });
-  stream = StartedStream.parse(await res.json());
+  scene = await startWebScene({ CHAT_MAX_CONNECTIONS_PER_IP: String(CAP) });
+  ({ platform, browser } = scene);
+  stream = await scene.createStream("Identity check");
 }, 90_000);
 
-afterAll(async () => {
-  await browser?.close().catch(() => {});
-  await platform?.stop();
-}, 60_000);
+afterAll(() => scene?.stop(), 60_000);
 
 /** Every chat WebSocket a page opens: its URL and the hello frames it received. */
 function recordSockets(page: Page) {

@@ -105,6 +105,13 @@ describe("admission: more publishers than the budget", () => {
     // The node drops the publish: the publisher's ffmpeg ends on its own.
     await until("the refused publisher to exit", 30_000, () => refused.exitCode !== null);
     expect(p.logLines.some((l) => l.includes("rtmp publish refused: node at capacity"))).toBe(true);
+    // OBS only says "failed to connect": the manager tells the streamer why.
+    const refusal = await until("the manager to show the refusal", 10_000, async () => {
+      const view = await lookup(p.managerUrl, fourth.publicId);
+      return view.refusal ?? undefined;
+    });
+    expect(refusal.code).toBe("at_capacity");
+    expect(refusal.retryAfterSeconds).toBeGreaterThan(0);
     expect((await lookup(p.managerUrl, fourth.publicId)).live).toBe(false);
     const metrics = await (await fetch(`${p.mediaUrl}/metrics`)).text();
     expect(metrics).toContain('hearth_media_transcode_budget{kind="total"} 3.5');

@@ -19,26 +19,20 @@ import {
   StartedStream as StartedStreamSchema,
   StreamLookup,
 } from "@hearth/contracts";
-import { type DatabaseHandle, mediaNodes, openDatabase } from "@hearth/db";
-import type { RunningApp } from "@hearth/server-kit";
-import { start as startChat } from "../../apps/chat/src/main.ts";
-import { start as startManager } from "../../apps/manager/src/main.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
-import { type MediaNodeProcess, publishLight, spawnMediaNode } from "./support/media-node-process.ts";
-import { freePort } from "./support/ports.ts";
+import { type MediaNodeProcess, publishLight } from "./support/media-node-process.ts";
 import { alive, descendants } from "./support/processes.ts";
+import { type SpawnedNodePlatform, startSpawnedNodePlatform } from "./support/spawned-node-platform.ts";
 import { until } from "./support/until.ts";
 
 const TOKEN = `scan-${randomBytes(16).toString("hex")}`;
-const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const CLIP = join(tmpdir(), "hearth-secret-scan-360p.ts");
 const PUBLISHER = join(import.meta.dir, "..", "..", "bench", "whip", "publisher.ts");
 
-let db: DatabaseHandle;
+let platform: SpawnedNodePlatform;
 let node: MediaNodeProcess;
 let managerUrl = "";
 let chatPort = 0;
-const apps: RunningApp[] = [];
 const logLines: string[] = [];
 const children: Bun.Subprocess[] = [];
 let rtmpStream: StartedStream;
@@ -89,34 +83,13 @@ function ensureClip(): void {
 
 beforeAll(async () => {
   ensureClip();
-  db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
-  await db.migrate();
-  const managerPort = freePort();
-  chatPort = freePort();
-  managerUrl = `http://127.0.0.1:${managerPort}`;
-  const logger = capturingLogger(logLines);
-  const common = {
-    INTERNAL_TOKEN: TOKEN,
-    BIND_HOST: "127.0.0.1",
-    MANAGER_INTERNAL_URL: managerUrl,
-    CHAT_INTERNAL_URL: `http://127.0.0.1:${chatPort}`,
-    // Nobody listens here: the registered node is where streams go.
-    MEDIA_INTERNAL_URL: `http://127.0.0.1:${freePort()}`,
-  };
-  apps.push(await startManager({ env: { ...common, MANAGER_PORT: String(managerPort) }, logger, db }));
-  apps.push(await startChat({ env: { ...common, CHAT_PORT: String(chatPort) }, logger, db }));
-  node = await spawnMediaNode({
-    id: "scan-1",
-    managerUrl,
+  platform = await startSpawnedNodePlatform({
+    nodeId: "scan-1",
     token: TOKEN,
-    edge: "http://127.0.0.1:9",
-    env: { X264_PRESET: "ultrafast" },
+    logger: capturingLogger(logLines),
+    dbMax: 4,
   });
-  await until(
-    "the media node registered",
-    15_000,
-    async () => (await db.db.select().from(mediaNodes)).length === 1,
-  );
+  ({ node, managerUrl, chatPort } = platform);
   rtmpStream = await startStream("scan rtmp");
   whipStream = await startStream("scan whip");
 
@@ -169,9 +142,7 @@ afterAll(async () => {
     if (!done) c.kill("SIGKILL");
     for (const pid of grandchildren) if (alive(pid)) process.kill(pid, "SIGKILL");
   }
-  await node?.stop();
-  for (const app of apps.reverse()) await app.stop().catch(() => {});
-  await db?.close();
+  await platform?.stop();
 });
 
 function secrets(): [string, string][] {

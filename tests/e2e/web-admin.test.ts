@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { IssuedCreationToken, StartedStream, StreamLookup } from "@hearth/contracts";
-import { type Browser, type BrowserContext, launchChromium, type Page } from "./support/chromium.ts";
-import { publishSynthetic } from "./support/synthetic-source.ts";
-import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
+import type { Browser, BrowserContext, Page } from "./support/chromium.ts";
+import { startWebScene, until, type WebPlatform, type WebScene } from "./web-harness.ts";
 
 const ADMIN_TOKEN = `admin-e2e-${crypto.randomUUID()}`;
 const NODE_ID = "media-e2e-1";
 const SHOTS = join(import.meta.dir, "..", "..", "artifacts", "screenshots");
+let scene: WebScene;
 let platform: WebPlatform;
 let browser: Browser;
 let operator: BrowserContext;
@@ -50,8 +50,8 @@ async function lookup(): Promise<StreamLookup | null> {
 
 beforeAll(async () => {
   // A named media node heart-beats to the manager, so the operator sees it with its capacity.
-  platform = await startWebPlatform({ ADMIN_TOKEN, STREAM_CREATION: "token", MEDIA_NODE_ID: NODE_ID });
-  browser = await launchChromium();
+  scene = await startWebScene({ ADMIN_TOKEN, STREAM_CREATION: "token", MEDIA_NODE_ID: NODE_ID });
+  ({ platform, browser } = scene);
   operator = await browser.newContext();
   const invite = IssuedCreationToken.parse(
     await (await admin("POST", "/creation-tokens", { uses: 1 })).json(),
@@ -59,20 +59,11 @@ beforeAll(async () => {
   const res = await create("Operator test stream", invite.token);
   expect(res.status).toBe(201);
   stream = StartedStream.parse(await res.json());
-  publisher = publishSynthetic(
-    `${stream.rtmp.server}/${stream.rtmp.streamKey}`,
-    { seconds: 300, width: 640, height: 360, videoKbps: 800 },
-    "ignore",
-  );
+  publisher = scene.publish(stream, { seconds: 300, width: 640, height: 360, videoKbps: 800 });
   await until("the stream to be live", 90_000, async () => (await lookup())?.live === true || undefined);
 }, 150_000);
 
-afterAll(async () => {
-  publisher?.kill("SIGKILL");
-  await publisher?.exited;
-  await browser?.close().catch(() => {});
-  await platform?.stop();
-}, 60_000);
+afterAll(() => scene?.stop(), 60_000);
 
 describe("the operator's page", () => {
   test("a wrong admin token is refused and not kept", async () => {

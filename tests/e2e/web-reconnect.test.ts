@@ -12,26 +12,22 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { StartedStream, StreamLookup } from "@hearth/contracts";
-import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
+import { type StartedStream, StreamLookup } from "@hearth/contracts";
+import type { Browser, Page } from "./support/chromium.ts";
 import { untilPlaybackAdvances, videoState } from "./support/player.ts";
-import { publishSynthetic } from "./support/synthetic-source.ts";
-import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
+import { startWebScene, until, type WebPlatform, type WebScene } from "./web-harness.ts";
 
 const SHOTS = join(import.meta.dir, "..", "..", "artifacts", "screenshots");
 const GRACE_SECONDS = 20;
 const DROP_SECONDS = 5;
+let scene: WebScene;
 let platform: WebPlatform;
 let browser: Browser;
 let stream: StartedStream;
 let publisher: Bun.Subprocess | undefined;
 
 function publish(): Bun.Subprocess {
-  return publishSynthetic(
-    `${stream.rtmp.server}/${stream.rtmp.streamKey}`,
-    { seconds: 600, width: 640, height: 360, videoKbps: 800 },
-    "ignore",
-  );
+  return scene.publish(stream, { seconds: 600, width: 640, height: 360, videoKbps: 800 });
 }
 
 async function lookup(): Promise<StreamLookup> {
@@ -58,22 +54,12 @@ function playerState(page: Page) {
 }
 
 beforeAll(async () => {
-  platform = await startWebPlatform({ RECONNECT_GRACE_SECONDS: String(GRACE_SECONDS) });
-  browser = await launchChromium();
-  const res = await fetch(`${platform.managerUrl}/start_stream`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "Flaky Wi-Fi stream" }),
-  });
-  stream = StartedStream.parse(await res.json());
+  scene = await startWebScene({ RECONNECT_GRACE_SECONDS: String(GRACE_SECONDS) });
+  ({ platform, browser } = scene);
+  stream = await scene.createStream("Flaky Wi-Fi stream");
 }, 90_000);
 
-afterAll(async () => {
-  publisher?.kill("SIGKILL");
-  await publisher?.exited;
-  await browser?.close().catch(() => {});
-  await platform?.stop();
-}, 60_000);
+afterAll(() => scene?.stop(), 60_000);
 
 describe("the watch page when the streamer's connection drops", () => {
   test("Reconnecting... over the last frame, then the same player resumes and catches up; offline only at the end", async () => {

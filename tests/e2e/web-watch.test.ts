@@ -7,16 +7,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { StartedStream, StreamLookup } from "@hearth/contracts";
-import { type Browser, type BrowserContext, launchChromium, type Page } from "./support/chromium.ts";
+import { type StartedStream, StreamLookup } from "@hearth/contracts";
+import type { BrowserContext, Page } from "./support/chromium.ts";
 import { selectRung, untilPlaybackAdvances, videoState } from "./support/player.ts";
-import { publishSynthetic } from "./support/synthetic-source.ts";
-import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
+import { startWebScene, until, type WebPlatform, type WebScene } from "./web-harness.ts";
 
 const SHOTS = join(import.meta.dir, "..", "..", "artifacts", "screenshots");
 
+let scene: WebScene;
 let platform: WebPlatform;
-let browser: Browser;
 let viewer: BrowserContext;
 let watch: Page;
 let directory: Page;
@@ -27,30 +26,15 @@ async function lookup(): Promise<StreamLookup> {
   return StreamLookup.parse(await (await fetch(`${platform.managerUrl}/stream/${stream.publicId}`)).json());
 }
 
-/** A synthetic 720p30 H.264/AAC publisher, as OBS would send (1 s GOP). */
-function publish(url: string, seconds: number): Bun.Subprocess {
-  return publishSynthetic(url, { seconds, videoKbps: 2500 }, "ignore");
-}
-
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  platform = await startWebPlatform();
-  browser = await launchChromium();
-  viewer = await browser.newContext({ viewport: { width: 1366, height: 800 } });
-  const res = await fetch(`${platform.managerUrl}/start_stream`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "Late-night synth jam" }),
-  });
-  stream = StartedStream.parse(await res.json());
+  scene = await startWebScene();
+  platform = scene.platform;
+  viewer = await scene.browser.newContext({ viewport: { width: 1366, height: 800 } });
+  stream = await scene.createStream("Late-night synth jam");
 }, 90_000);
 
-afterAll(async () => {
-  publisher?.kill("SIGKILL");
-  await publisher?.exited;
-  await browser?.close().catch(() => {});
-  await platform?.stop();
-}, 60_000);
+afterAll(() => scene?.stop(), 60_000);
 
 describe("watching an RTMP stream in Chromium", () => {
   test("the watch page shows the offline screen, then the player by itself once the stream goes live", async () => {
@@ -59,7 +43,8 @@ describe("watching an RTMP stream in Chromium", () => {
     await watch.goto(`${platform.webUrl}/watch/${stream.publicId}`);
     await watch.locator('[data-testid=player][data-state="offline"]').waitFor({ timeout: 10_000 });
     await directory.goto(`${platform.webUrl}/`);
-    publisher = publish(`${stream.rtmp.server}/${stream.rtmp.streamKey}`, 300);
+    // A synthetic 720p30 H.264/AAC publisher, as OBS would send (1 s GOP).
+    publisher = scene.publish(stream, { seconds: 300, videoKbps: 2500 });
     await until("the manager to list the rungs", 90_000, async () => (await lookup()).rungs.length >= 2);
     const s = await until("the video to play", 60_000, async () => {
       const v = await videoState(watch);

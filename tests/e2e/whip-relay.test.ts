@@ -13,23 +13,10 @@ import { createWhipIngest, type WhipIngest } from "../../apps/media/src/whip/ind
 import { createLogger } from "../../packages/server-kit/src/index.ts";
 import { ChromiumPublisher } from "./support/chromium-publisher.ts";
 import { serveWhip } from "./support/serve-whip.ts";
+import { until } from "./support/until.ts";
 
 const PUBLIC_ID = "whipE2eStream1";
 const KEY = `sk_${crypto.randomUUID().replaceAll("-", "")}`;
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    await Bun.sleep(250);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 interface Probed {
   streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];

@@ -60,3 +60,15 @@ export const jsonResponse = <T extends z.ZodType>(description: string, schema: T
   description,
   content: { "application/json": { schema } },
 });
+
+// Recordings and clips (contracts/recordings.ts).
+export const Video = openapi(contracts.Video, "Video");
+export const VideoList = openapi(contracts.VideoList, "VideoList");
+export const Clip = openapi(contracts.Clip, "Clip");
+export const ClipList = openapi(contracts.ClipList, "ClipList");
+export const CreateClipBody = openapi(contracts.CreateClipBody, "CreateClipBody");
+export const StreamSettings = openapi(contracts.StreamSettings, "StreamSettings");
+export const VideoIdParam = z.object({
+  videoId: openapi(contracts.VideoId, { example: "k3v9qapz0be4x7m2" }),
+});
+export const ClipIdParam = z.object({ clipId: openapi(contracts.ClipId, { example: "q8d2m4x0z7c1v5b3" }) });

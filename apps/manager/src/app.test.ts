@@ -328,6 +328,47 @@ describe.each(kinds)("manager on %s", (kind) => {
     expect(JSON.stringify(raw)).not.toContain(s.privateId);
   });
 
+  test("a media node's refusal is shown on the offline stream until it goes live; never on a live one", async () => {
+    const s = await start("refused");
+    const refuse = (code: string) =>
+      req(`/internal/streams/${s.publicId}/refusal`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          node: "default",
+          code,
+          message: "This media node is at capacity; try again in 30 s.",
+          retryAfterSeconds: 30,
+        }),
+      });
+    const lookup = async () => StreamLookup.parse(await (await req(`/stream/${s.publicId}`)).json());
+    expect((await lookup()).refusal).toBeNull();
+    expect((await refuse("at_capacity")).status).toBe(204);
+    expect((await lookup()).refusal).toMatchObject({
+      code: "at_capacity",
+      message: "This media node is at capacity; try again in 30 s.",
+      retryAfterSeconds: 30,
+    });
+    expect((await refuse("not_a_code")).status).toBe(400);
+    expect((await setLive(s.publicId, true)).status).toBe(204);
+    expect((await lookup()).refusal).toBeNull();
+    // A second publisher refused while the stream is live says nothing about the live one.
+    expect((await refuse("already_live")).status).toBe(204);
+    expect((await setLive(s.publicId, false)).status).toBe(204);
+    expect((await lookup()).refusal).toBeNull();
+    const unknown = await req("/internal/streams/unknownStream1/refusal", {
+      method: "POST",
+      headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        node: "default",
+        code: "no_media",
+        message: "no video",
+        retryAfterSeconds: null,
+      }),
+    });
+    expect(unknown.status).toBe(204);
+  });
+
   test("internal routes need the internal token", async () => {
     const s = await start("internal");
     expect((await req(`/internal/streams/${s.publicId}/state`, { method: "POST" })).status).toBe(401);
@@ -342,7 +383,7 @@ describe.each(kinds)("manager on %s", (kind) => {
       headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
       body: JSON.stringify({ key: s.privateId, publicId: s.publicId }),
     });
-    expect(await ok.json()).toEqual({ publicId: s.publicId });
+    expect(await ok.json()).toEqual({ publicId: s.publicId, recording: true });
   });
 
   test("openapi.json lists every route", async () => {

@@ -12,15 +12,23 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { clipRoutes } from "./clip-routes.ts";
+import type { ClipStore } from "./clip-store.ts";
 import { healthRoutes } from "./health-routes.ts";
 import { internalRoutes } from "./internal-routes.ts";
 import type { LiveStateStore } from "./live-state.ts";
 import type { MediaNodeStore } from "./media-nodes.ts";
-import { pageCache } from "./page-cache.ts";
+import type { OwnerCheck } from "./owner-auth.ts";
+import { type PageCache, pageCache } from "./page-cache.ts";
+import type { Clock, TokenBuckets } from "./rate-limit.ts";
+import type { RecordingFiles } from "./recording-files.ts";
 import type { ChatService, MediaService } from "./services.ts";
 import { type CreationGuard, openCreation, streamRoutes } from "./stream-routes.ts";
+import { streamSettingsRoutes } from "./stream-settings-routes.ts";
 import type { StreamStore } from "./stream-store.ts";
 import { rejectInvalid } from "./validation-hook.ts";
+import { videoRoutes } from "./video-routes.ts";
+import type { VideoStore } from "./video-store.ts";
 import type { ViewerCounts } from "./viewer-counts.ts";
 
 export interface ManagerDeps {
@@ -30,6 +38,14 @@ export interface ManagerDeps {
   media: MediaService;
   chat: ChatService;
   viewers: ViewerCounts;
+  /** Recordings (past broadcasts) and clips: their rows, and their files on the media nodes. */
+  videos: VideoStore;
+  clips: ClipStore;
+  files: RecordingFiles;
+  /** Who may delete a video or clip besides its stream's owner: the admin token, wrong guesses limited. */
+  owners: OwnerCheck;
+  /** Clips made per client (POST /clips). */
+  clipBuckets: TokenBuckets;
   logger: Logger;
   internalToken: string;
   /** Base of watch links, e.g. http://localhost:8080. */
@@ -42,6 +58,9 @@ export interface ManagerDeps {
   admin?: OpenAPIHono;
   /** The manager's Prometheus registry; a fresh one when absent. */
   metrics?: AppMetrics;
+  /** The cached public lists, shared with the sweepers that change them; one of directoryCacheMs when absent. */
+  pages?: PageCache;
+  clock?: Clock;
 }
 
 // Public bodies are a name and a token; a heartbeat lists every stream of a node (up to 10 000).
@@ -61,7 +80,8 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
   const { logger } = deps;
   const app = new OpenAPIHono({ defaultHook: rejectInvalid });
   // Rendered pages cache per (limit, cursor); any write through this app drops them.
-  const pages = pageCache(deps.directoryCacheMs);
+  const pages = deps.pages ?? pageCache(deps.directoryCacheMs);
+  const clock = deps.clock ?? Date.now;
 
   const metrics = deps.metrics ?? new AppMetrics("manager");
   app.use(requestId());
@@ -122,9 +142,39 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
       media: deps.media,
       chat: deps.chat,
       viewers: deps.viewers,
+      videos: deps.videos,
       logger,
       pages,
       guardCreation: deps.guardCreation ?? openCreation,
+      publicWebUrl: deps.publicWebUrl,
+    }),
+  );
+  app.route("/", streamSettingsRoutes({ store: deps.store }));
+  app.route(
+    "/",
+    videoRoutes({
+      videos: deps.videos,
+      store: deps.store,
+      files: deps.files,
+      chat: deps.chat,
+      owners: deps.owners,
+      pages,
+      logger,
+      clock,
+      publicWebUrl: deps.publicWebUrl,
+    }),
+  );
+  app.route(
+    "/",
+    clipRoutes({
+      clips: deps.clips,
+      videos: deps.videos,
+      store: deps.store,
+      files: deps.files,
+      owners: deps.owners,
+      buckets: deps.clipBuckets,
+      logger,
+      clock,
       publicWebUrl: deps.publicWebUrl,
     }),
   );
@@ -134,8 +184,11 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
       store: deps.store,
       nodes: deps.nodes,
       liveState: deps.liveState,
+      videos: deps.videos,
+      viewers: deps.viewers,
       token: deps.internalToken,
       logger,
+      clock,
       onChange: () => pages.clear(),
     }),
   );
@@ -151,7 +204,11 @@ export function createApp(deps: ManagerDeps): OpenAPIHono {
   // Generated from the routes above: the document cannot drift from what they parse.
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: "Hearth manager", version: "1.0.0", description: "Streams: create, list, look up, stop." },
+    info: {
+      title: "Hearth manager",
+      version: "1.0.0",
+      description: "Streams: create, list, look up, stop; their past broadcasts and clips.",
+    },
   });
   return app;
 }

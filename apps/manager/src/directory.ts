@@ -5,9 +5,11 @@ import {
   type StreamLookup,
   type StreamSummary,
   thumbnailUrl,
+  vodMasterUrl,
 } from "@hearth/contracts";
 import { HttpError } from "@hearth/server-kit";
 import type { DirectoryCursor, StreamRow } from "./stream-store.ts";
+import type { VideoRow } from "./video-store.ts";
 import type { ViewerCounts } from "./viewer-counts.ts";
 
 /** The directory of a playlist URL, where the media node also puts thumb.jpg and the variants. */
@@ -85,8 +87,15 @@ export function pickRung(rungs: readonly Rung[], bitrate: number): Rung | undefi
   return byBandwidth.find((r) => r.bandwidth <= bitrate) ?? byBandwidth[byBandwidth.length - 1];
 }
 
-/** The answer to GET /stream/:publicId, with the playlist chosen for the bitrate when one is asked for. */
-export function toLookup(row: StreamRow, bitrate: number | undefined): StreamLookup {
+/**
+ * The answer to GET /stream/:publicId, with the playlist chosen for the bitrate when one is asked for, and the
+ * live session's recording (its EVENT playlist: live rewind) when there is one.
+ */
+export function toLookup(
+  row: StreamRow,
+  bitrate: number | undefined,
+  recording?: Pick<VideoRow, "id" | "hlsBase">,
+): StreamLookup {
   const rungs: Rung[] = row.rungs.map((r) => ({ ...r }));
   const rung = bitrate === undefined ? undefined : pickRung(rungs, bitrate);
   const hlsUrl = rung ? `${hlsDir(row.hlsUrl)}${rung.playlist ?? `${rung.name}/index.m3u8`}` : row.hlsUrl;
@@ -98,9 +107,20 @@ export function toLookup(row: StreamRow, bitrate: number | undefined): StreamLoo
     quality: row.live ? (row.quality?.level ?? null) : null,
     realtime: row.quality?.realtime ?? true,
     hlsUrl,
-    // Filled in by the recordings work (the live session's EVENT playlist).
-    dvr: null,
+    dvr:
+      row.live && recording
+        ? { videoId: recording.id, hlsUrl: vodMasterUrl(recording.hlsBase, recording.id) }
+        : null,
     chatUrl: row.chatUrl,
     rungs,
+    refusal:
+      !row.live && row.refusal
+        ? {
+            code: row.refusal.code,
+            message: row.refusal.message,
+            at: new Date(row.refusal.at).toISOString(),
+            retryAfterSeconds: row.refusal.retryAfterSeconds,
+          }
+        : null,
   };
 }

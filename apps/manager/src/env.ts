@@ -42,6 +42,16 @@ export const ManagerEnv = z.object({
   MAX_OPEN_STREAMS: z.coerce.number().int().min(1).default(1000),
   STREAM_IDLE_TTL: Duration.prefault("24h"),
   /**
+   * Finished recordings are deleted this many days after they ended; 0 keeps them forever (the default: an
+   * operator decides to throw broadcasts away, it does not happen to them).
+   */
+  RECORDING_RETENTION_DAYS: z.coerce.number().min(0).default(0),
+  /** Past this many bytes of recordings in all, the oldest finished ones are deleted; 0 is no cap. */
+  RECORDING_MAX_BYTES: z.coerce.number().int().min(0).default(0),
+  /** Clips one client may make: a token bucket of CLIP_BURST refilled at this rate (10 per 10 minutes). */
+  CLIP_RATE_PER_HOUR: z.coerce.number().positive().default(60),
+  CLIP_BURST: z.coerce.number().int().min(1).default(3),
+  /**
    * Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges. Loopback by default,
    * as in the chat node: the embedded set-up's edge (`start --cdn`, infra/cdn.sh) runs on this host, and a
    * loopback peer is a process of this host, not a client that could forge its way past the limits.

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { StartedStream } from "@hearth/contracts";
+import { StartedStream, StreamList } from "@hearth/contracts";
 import { type DatabaseHandle, streams } from "@hearth/db";
 import { createLogger } from "@hearth/server-kit";
 import { eq } from "drizzle-orm";
-import { freshDatabase, INTERNAL, managerFor } from "../testing/harness.ts";
+import { freshDatabase, managerFor, manualClock } from "../testing/harness.ts";
+import { requestsTo } from "../testing/requests.ts";
 import { idleStreamSweeper } from "./idle-streams.ts";
+import { pageCache } from "./page-cache.ts";
 
 let handle: DatabaseHandle;
 beforeAll(async () => {
@@ -19,14 +21,12 @@ const HOUR = 3_600_000;
 describe("idle streams", () => {
   test("never-live streams go after STREAM_IDLE_TTL; live, once-live and ended streams stay", async () => {
     const m = managerFor(handle);
-    const req = (path: string, init?: RequestInit) => m.app.request(`http://localhost${path}`, init);
-    const start = async (name: string) =>
-      StartedStream.parse(await (await req(`/start_stream?name=${name}`, { method: "POST" })).json());
+    const { req, internal } = requestsTo(m.app);
+    const start = (name: string) => startStream(req, name);
     const state = (publicId: string, phase: string, seq: number) =>
-      req(`/internal/streams/${publicId}/state`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
-        body: JSON.stringify({ phase, origin: { node: "default", session: "s", epoch: 1, seq } }),
+      internal(`/streams/${publicId}/state`, {
+        phase,
+        origin: { node: "default", session: "s", epoch: 1, seq },
       });
     const idle = await start("idle");
     const live = await start("live");
@@ -41,36 +41,68 @@ describe("idle streams", () => {
     });
     expect(stop.status).toBe(204);
 
-    let now = Date.now();
-    const sweeper = idleStreamSweeper({
-      db: handle.db,
-      media: m.media,
-      chat: m.chat,
-      logger: createLogger({}, { silent: true }),
-      clock: () => now,
-      ttlMs: 24 * HOUR,
-    });
+    const clock = manualClock();
+    const sweeper = sweeperFor(m, clock, 24 * HOUR);
     const exists = async (publicId: string) =>
       (await handle.db.select().from(streams).where(eq(streams.publicId, publicId))).length === 1;
 
     expect(await sweeper.sweep()).toBe(0);
-    now += 23 * HOUR;
+    clock.advance(23 * HOUR);
     expect(await sweeper.sweep()).toBe(0);
-    now += 2 * HOUR;
+    clock.advance(2 * HOUR);
     m.calls.length = 0;
     expect(await sweeper.sweep()).toBe(1);
     expect(await exists(idle.publicId)).toBe(false);
     for (const s of [live, wasLive, ended]) expect(await exists(s.publicId)).toBe(true);
     expect(m.calls).toEqual([`media.remove ${idle.publicId}`, `chat.remove ${idle.publicId}`]);
     // Its key no longer verifies, and it is gone from the directory.
-    const verify = await req("/internal/keys/verify", {
-      method: "POST",
-      headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
-      body: JSON.stringify({ key: idle.privateId }),
-    });
-    expect(verify.status).toBe(403);
-    const list = await (await req("/streams?limit=100")).json();
-    expect(list.streams.some((s: { publicId: string }) => s.publicId === idle.publicId)).toBe(false);
+    expect((await internal("/keys/verify", { key: idle.privateId })).status).toBe(403);
+    expect(await listed(req)).not.toContain(idle.publicId);
     expect(await sweeper.sweep()).toBe(0);
   });
+
+  test("the directory stops listing a removed stream at once, even from its page cache", async () => {
+    const pages = pageCache(60 * 60_000);
+    const m = managerFor(handle, { directoryCacheMs: 60 * 60_000, override: { pages } });
+    const { req } = requestsTo(m.app);
+    const idle = await startStream(req, "cached");
+    // The page that lists it is now in memory for an hour.
+    expect(await listed(req)).toContain(idle.publicId);
+    const clock = manualClock();
+    const sweeper = sweeperFor(m, clock, HOUR, pages.clear);
+    clock.advance(2 * HOUR);
+    expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
+    expect(await listed(req)).not.toContain(idle.publicId);
+  });
 });
+
+type Req = ReturnType<typeof requestsTo>["req"];
+
+/** The sweeper as main.ts wires it, over `m`'s database and service doubles, on `clock`. */
+function sweeperFor(
+  m: ReturnType<typeof managerFor>,
+  clock: ReturnType<typeof manualClock>,
+  ttlMs: number,
+  onRemoved?: () => void,
+) {
+  return idleStreamSweeper({
+    db: handle.db,
+    media: m.media,
+    chat: m.chat,
+    logger: createLogger({}, { silent: true }),
+    clock: clock.now,
+    ttlMs,
+    onRemoved,
+  });
+}
+
+async function startStream(req: Req, name: string): Promise<StartedStream> {
+  const res = await req(`/start_stream?name=${name}`, { method: "POST" });
+  expect(res.status).toBe(201);
+  return StartedStream.parse(await res.json());
+}
+
+/** The public ids on the directory's first page. */
+async function listed(req: Req): Promise<string[]> {
+  return StreamList.parse(await (await req("/streams?limit=100")).json()).streams.map((s) => s.publicId);
+}

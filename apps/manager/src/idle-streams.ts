@@ -15,6 +15,8 @@ export interface IdleStreamOptions {
   ttlMs: number;
   /** Rows removed per sweep at most, so one sweep stays one short statement. */
   batch?: number;
+  /** Told after a sweep removed streams: the directory's page cache drops its pages, which may list them. */
+  onRemoved?: () => void;
 }
 
 /**
@@ -55,6 +57,8 @@ export function idleStreamSweeper(o: IdleStreamOptions) {
         )
         .returning({ publicId: streams.publicId, mediaNode: streams.mediaNode }),
     );
+    // Before the services are told (they may be slow): the directory stops listing the streams at once.
+    if (removed.length > 0) o.onRemoved?.();
     for (const r of removed) {
       const results = await Promise.allSettled([
         o.media.remove(r.publicId, r.mediaNode),

@@ -1,23 +1,33 @@
 import {
   MediaNodeHeartbeat,
   PublicId,
+  PublishRefusal,
+  RecordingReport,
   StreamStateUpdate,
   VerifyKeyRequest,
   VerifyKeyResponse,
+  VideoId,
 } from "@hearth/contracts";
 import { HttpError, internalAuth, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { LiveStateStore } from "./live-state.ts";
 import { addressesOn, type MediaNodeStore } from "./media-nodes.ts";
+import { applyRecordingReport } from "./recording-reports.ts";
 import type { StreamRow, StreamStore } from "./stream-store.ts";
 import { rejectInvalid } from "./validation-hook.ts";
+import type { VideoStore } from "./video-store.ts";
+import type { ViewerCounts } from "./viewer-counts.ts";
 
 export interface InternalDeps {
   store: StreamStore;
   nodes: MediaNodeStore;
   liveState: LiveStateStore;
+  videos: VideoStore;
+  viewers: ViewerCounts;
   token: string;
   logger: Logger;
+  /** Wall clock, ms (when a refusal arrived). */
+  clock: () => number;
   /** Called after a change that the public directory shows. */
   onChange(): void;
 }
@@ -44,11 +54,26 @@ const heartbeat = createRoute({
   request: json(MediaNodeHeartbeat),
   responses: noContent,
 });
+const publishRefusal = createRoute({
+  method: "post",
+  path: "/streams/{publicId}/refusal",
+  hide: true,
+  request: { params: z.object({ publicId: PublicId }), ...json(PublishRefusal) },
+  responses: noContent,
+});
 const streamState = createRoute({
   method: "post",
   path: "/streams/{publicId}/state",
   hide: true,
   request: { params: z.object({ publicId: PublicId }), ...json(StreamStateUpdate) },
+  responses: noContent,
+});
+
+const recordingReport = createRoute({
+  method: "put",
+  path: "/recordings/{videoId}",
+  hide: true,
+  request: { params: z.object({ videoId: VideoId }), ...json(RecordingReport) },
   responses: noContent,
 });
 
@@ -110,6 +135,28 @@ export function internalRoutes(deps: InternalDeps): OpenAPIHono {
       });
     }
     // Stale, duplicate or from a node the stream has left: acknowledged, so the node does not retry it.
+    return c.body(null, 204);
+  });
+
+  app.openapi(publishRefusal, async (c) => {
+    const { publicId } = c.req.valid("param");
+    const r = c.req.valid("json");
+    const kept = await deps.store.setRefusal(publicId, { ...r, at: deps.clock() });
+    if (kept) deps.logger.info("publish refused by media node", { publicId, node: r.node, code: r.code });
+    // Unknown, ended or live streams keep nothing: acknowledged all the same, so the node does not retry.
+    return c.body(null, 204);
+  });
+
+  app.openapi(recordingReport, async (c) => {
+    const { videoId } = c.req.valid("param");
+    const report = c.req.valid("json");
+    if (report.videoId !== videoId)
+      throw new HttpError(400, "invalid_input", "the body's videoId is not the one in the path");
+    const { row, changed } = await applyRecordingReport(deps, report);
+    if (changed) {
+      deps.onChange();
+      deps.logger.info("recording", { videoId, publicId: row.publicId, node: row.node, state: row.state });
+    }
     return c.body(null, 204);
   });
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { HeartbeatStream, StreamPhase, StreamQuality } from "@hearth/contracts";
 import { StartedStream, StreamList, StreamLookup } from "@hearth/contracts";
 import type { DatabaseHandle } from "@hearth/db";
-import { freshDatabase, INTERNAL, managerFor, manualClock } from "../testing/harness.ts";
+import { freshDatabase, managerFor, manualClock } from "../testing/harness.ts";
+import { nodeHeartbeat, requestsTo } from "../testing/requests.ts";
 import { mayApply } from "./live-state.ts";
 
 const TIMEOUT = 6000;
@@ -10,15 +11,6 @@ const rungs = [
   { name: "source", bandwidth: 3_000_000, width: 1280, height: 720, playlist: "source/index.m3u8" },
   { name: "360p", bandwidth: 700_000, width: 640, height: 360, playlist: "360p/index.m3u8" },
 ];
-const node = (id: string) => ({
-  id,
-  rtmpServer: `rtmp://${id}.example:1935/live`,
-  whipBase: `http://${id}.example/whip`,
-  hlsBase: `http://cdn.example/hls/${id}`,
-  internalUrl: `http://${id}.internal:8083`,
-  capacity: 10,
-  load: 0,
-});
 
 describe.each(["postgres", "pglite"] as const)("live state on %s", (kind) => {
   let handle: DatabaseHandle;
@@ -31,13 +23,7 @@ describe.each(["postgres", "pglite"] as const)("live state on %s", (kind) => {
   function setup() {
     const clock = manualClock();
     const m = managerFor(handle, { now: clock.now, nodeTimeoutMs: TIMEOUT });
-    const req = (path: string, init?: RequestInit) => m.app.request(`http://localhost${path}`, init);
-    const internal = (path: string, body: unknown) =>
-      req(`/internal${path}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
+    const { req, internal } = requestsTo(m.app);
     const start = async () => {
       const res = await req("/start_stream?name=state", { method: "POST" });
       expect(res.status).toBe(201);
@@ -56,7 +42,7 @@ describe.each(["postgres", "pglite"] as const)("live state on %s", (kind) => {
       quality: StreamQuality | null = null,
     ) => internal(`/streams/${publicId}/state`, { phase, origin: o, rungs, quality });
     const beat = (id: string, streams: HeartbeatStream[]) =>
-      internal("/nodes/heartbeat", { ...node(id), streams });
+      internal("/nodes/heartbeat", { ...nodeHeartbeat(id), streams });
     const entry = (publicId: string, phase: StreamPhase, o: ReturnType<typeof origin>): HeartbeatStream => ({
       publicId,
       phase,
@@ -75,7 +61,14 @@ describe.each(["postgres", "pglite"] as const)("live state on %s", (kind) => {
       handle.db.execute(
         `update streams set media_node = '${nodeId}' where public_id = '${publicId}'` as never,
       );
-    return { clock, m, req, internal, start, origin, report, beat, entry, lookup, listed, assign };
+    /** A new stream on node `nodeId`, which has just sent an empty heartbeat. */
+    const startOn = async (nodeId: string) => {
+      const s = await start();
+      await beat(nodeId, []);
+      await assign(s.publicId, nodeId);
+      return s;
+    };
+    return { clock, m, req, internal, start, startOn, origin, report, beat, entry, lookup, listed, assign };
   }
 
   test("phases: starting is not live, live and reconnecting are, ended is offline with history kept", async () => {
@@ -139,9 +132,7 @@ describe.each(["postgres", "pglite"] as const)("live state on %s", (kind) => {
 
   test("a heartbeat built before an offline report but delivered after it changes nothing", async () => {
     const t = setup();
-    const s = await t.start();
-    await t.beat("hb", []);
-    await t.assign(s.publicId, "hb");
+    const s = await t.startOn("hb");
     const live = t.origin("hb", 5000, 1);
     await t.report(s.publicId, "live", live);
     const stale = t.entry(s.publicId, "live", live);
@@ -191,9 +182,7 @@ describe.each(["postgres", "pglite"] as const)("live state on %s", (kind) => {
 
   test("a silent node's streams go offline; its next heartbeat restores them", async () => {
     const t = setup();
-    const s = await t.start();
-    await t.beat("sl", []);
-    await t.assign(s.publicId, "sl");
+    const s = await t.startOn("sl");
     const o = t.origin("sl", 8000, 1);
     await t.report(s.publicId, "live", o);
     t.clock.advance(TIMEOUT + 1);

@@ -72,6 +72,8 @@ export function liveStateStore(db: Database, options: LiveStateOptions) {
           // Offline keeps the last rungs (history); a live report without rungs keeps the known ones.
           ...(u.rungs.length > 0 ? { rungs: u.rungs } : {}),
           quality: live ? u.quality : null,
+          // A publish that made it live answers the streamer's question "why was I refused?".
+          ...(live ? { refusal: null } : {}),
           stateNode: u.origin.node,
           stateSession: u.origin.session,
           stateEpoch: u.origin.epoch,

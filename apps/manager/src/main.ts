@@ -9,13 +9,19 @@ import {
 } from "@hearth/server-kit";
 import { adminRoutes } from "./admin-routes.ts";
 import { createApp } from "./app.ts";
+import { clipStore } from "./clip-store.ts";
 import { creationGuard, managerSafety } from "./creation-policy.ts";
 import { parseEnv } from "./env.ts";
 import { idleStreamSweeper } from "./idle-streams.ts";
 import { liveStateStore } from "./live-state.ts";
 import { mediaNodeStore } from "./media-nodes.ts";
+import { pageCache } from "./page-cache.ts";
+import { tokenBuckets } from "./rate-limit.ts";
+import { nodeRecordingFiles } from "./recording-files.ts";
+import { recordingRetention } from "./recording-retention.ts";
 import { httpChatService, placedMediaService } from "./services.ts";
 import { streamStore } from "./stream-store.ts";
+import { videoStore } from "./video-store.ts";
 import { polledViewerCounts } from "./viewer-counts.ts";
 
 // Readiness probes answer quickly or count as down: /readyz must not hang on a dead peer.
@@ -43,9 +49,17 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     clientFor: mediaClient,
     probe: client("media", env.MEDIA_INTERNAL_URL, PROBE_TIMEOUT_MS),
   });
+  const files = nodeRecordingFiles({
+    nodes,
+    single: mediaClient(env.MEDIA_INTERNAL_URL),
+    clientFor: mediaClient,
+  });
   const viewers = polledViewerCounts(chat, env.COUNTS_POLL_MS, o.logger);
   const store = streamStore(handle.db);
   const metrics = new AppMetrics("manager");
+  const videos = videoStore(handle.db, Date.now);
+  // Shared with the sweepers (idle streams, recording retention), whose removals the lists must not keep serving.
+  const pages = pageCache(env.DIRECTORY_CACHE_MS);
   const safety = managerSafety(handle.db, {
     policy: env.STREAM_CREATION,
     adminToken: env.ADMIN_TOKEN,
@@ -65,6 +79,13 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     media,
     chat,
     viewers,
+    videos,
+    clips: clipStore(handle.db),
+    files,
+    owners: safety,
+    clipBuckets: tokenBuckets({ burst: env.CLIP_BURST, perHour: env.CLIP_RATE_PER_HOUR, clock: Date.now }),
+    pages,
+    clock: Date.now,
     logger: o.logger,
     internalToken: env.INTERNAL_TOKEN,
     publicWebUrl: env.PUBLIC_WEB_URL,
@@ -80,6 +101,18 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
     logger: o.logger,
     clock: Date.now,
     ttlMs: env.STREAM_IDLE_TTL,
+    onRemoved: pages.clear,
+  });
+  const retention = recordingRetention({
+    videos,
+    files,
+    chat,
+    logger: o.logger,
+    clock: Date.now,
+    onDeleted: () => pages.clear(),
+    retentionMs: env.RECORDING_RETENTION_DAYS * 86_400_000,
+    maxBytes: env.RECORDING_MAX_BYTES,
+    nodeTimeoutMs: env.NODE_TIMEOUT_MS,
   });
   const server = Bun.serve({ port: env.MANAGER_PORT, hostname: env.BIND_HOST, fetch: app.fetch });
   viewers.start();
@@ -89,6 +122,8 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
   }, 2000);
   // A minute is fine-grained enough for a TTL counted in hours.
   idle.start(Math.min(60_000, env.STREAM_IDLE_TTL));
+  // A silent node's recordings are finished within NODE_TIMEOUT_MS + one sweep; age and size limits are coarse.
+  retention.start(Math.max(2000, Math.min(60_000, env.NODE_TIMEOUT_MS)));
   return {
     name: "manager",
     urls: { API: `http://localhost:${server.port}`, OpenAPI: `http://localhost:${server.port}/openapi.json` },
@@ -96,6 +131,7 @@ export async function start(o: AppStartOptions): Promise<RunningApp> {
       viewers.stop();
       clearInterval(sweeper);
       idle.stop();
+      retention.stop();
       await server.stop(true);
       if (ownDb) await handle.close();
     },

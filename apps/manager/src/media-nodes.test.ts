@@ -4,18 +4,8 @@ import type { DatabaseHandle } from "@hearth/db";
 import { internalClient } from "@hearth/server-kit";
 import { Hono } from "hono";
 import { freshDatabase, INTERNAL, managerFor, manualClock } from "../testing/harness.ts";
+import { nodeHeartbeat, requestsTo } from "../testing/requests.ts";
 import { placedMediaService } from "./services.ts";
-
-const node = (id: string, budget?: NodeBudget) => ({
-  id,
-  rtmpServer: `rtmp://${id}.example:1935/live`,
-  whipBase: `http://${id}.example/whip`,
-  hlsBase: `http://cdn.example/hls/${id}`,
-  internalUrl: `http://${id}.internal:8083`,
-  capacity: 10,
-  load: 0,
-  ...(budget ? { budget } : {}),
-});
 
 /** A media node's internal API as the manager calls it, answered in process (no port). */
 function fakeMediaNodes(calls: string[]) {
@@ -54,13 +44,7 @@ describe.each(["postgres", "pglite"] as const)("media node registry on %s", (kin
       clientFor,
     });
     const { app, nodes } = managerFor(handle, { now: clock.now, override: { media } });
-    const req = (path: string, init?: RequestInit) => app.request(`http://localhost${path}`, init);
-    const internal = (path: string, body: unknown) =>
-      req(`/internal${path}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
+    const { req, internal } = requestsTo(app);
     const create = async () => {
       const res = await req("/start_stream?name=placed", { method: "POST" });
       expect(res.status).toBe(201);
@@ -68,22 +52,10 @@ describe.each(["postgres", "pglite"] as const)("media node registry on %s", (kin
     };
 
     // "full": room for one more full ladder (100 units); "busy": more free budget in total is not needed.
-    expect(
-      (
-        await internal(
-          "/nodes/heartbeat",
-          node("busy", { total: 400, used: 350, fullLadder: 100, maxStreams: 8 }),
-        )
-      ).status,
-    ).toBe(204);
-    expect(
-      (
-        await internal(
-          "/nodes/heartbeat",
-          node("roomy", { total: 400, used: 200, fullLadder: 100, maxStreams: 8 }),
-        )
-      ).status,
-    ).toBe(204);
+    const beat = async (id: string, budget: NodeBudget) =>
+      (await internal("/nodes/heartbeat", nodeHeartbeat(id, budget))).status;
+    expect(await beat("busy", { total: 400, used: 350, fullLadder: 100, maxStreams: 8 })).toBe(204);
+    expect(await beat("roomy", { total: 400, used: 200, fullLadder: 100, maxStreams: 8 })).toBe(204);
     const first = await create();
     expect(first.hlsUrl).toBe(`http://cdn.example/hls/roomy/${first.publicId}/master.m3u8`);
     // The first stream's publisher is on its way to roomy (a full ladder spoken for): one more still fits there.
@@ -94,10 +66,7 @@ describe.each(["postgres", "pglite"] as const)("media node registry on %s", (kin
     expect(third.hlsUrl).toContain("/hls/busy/");
 
     // A node at its stream limit is passed over even with budget to spare.
-    await internal(
-      "/nodes/heartbeat",
-      node("capped", { total: 1000, used: 0, fullLadder: 100, maxStreams: 1 }),
-    );
+    expect(await beat("capped", { total: 1000, used: 0, fullLadder: 100, maxStreams: 1 })).toBe(204);
     const fourth = await create();
     expect(fourth.hlsUrl).toContain("/hls/capped/");
     const fifth = await create();
@@ -126,15 +95,10 @@ describe.each(["postgres", "pglite"] as const)("media node registry on %s", (kin
   test("registration, fail-over on reconnect, unknown nodes refused", async () => {
     const clock = manualClock();
     const { app, store, liveState } = managerFor(handle, { now: clock.now, nodeTimeoutMs: 1000 });
-    const internal = (path: string, body: unknown) =>
-      app.request(`http://localhost/internal${path}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${INTERNAL}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-    expect((await internal("/nodes/heartbeat", node("a"))).status).toBe(204);
-    expect((await internal("/nodes/heartbeat", node("b"))).status).toBe(204);
-    const badId = await internal("/nodes/heartbeat", { ...node("c"), id: "Bad Id" });
+    const { internal } = requestsTo(app);
+    expect((await internal("/nodes/heartbeat", nodeHeartbeat("a"))).status).toBe(204);
+    expect((await internal("/nodes/heartbeat", nodeHeartbeat("b"))).status).toBe(204);
+    const badId = await internal("/nodes/heartbeat", { ...nodeHeartbeat("c"), id: "Bad Id" });
     expect(badId.status).toBe(400);
     expect(((await badId.json()) as { error: { message: string } }).error.message).toContain("id");
 

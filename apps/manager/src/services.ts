@@ -17,6 +17,8 @@ export interface ChatService {
   create(publicId: string): Promise<ChatRoomAddress>;
   remove(publicId: string): Promise<void>;
   counts(): Promise<RoomCounts>;
+  /** Deletes a room's messages sent between two server times (ms, inclusive): a deleted recording's chat. */
+  deleteMessages(publicId: string, fromMs: number, toMs: number): Promise<void>;
   /** Whether the chat service answers; throws saying why not. */
   ready(): Promise<string>;
 }
@@ -71,6 +73,15 @@ export function httpChatService(client: InternalClient, probe: InternalClient = 
     },
     async remove(publicId) {
       await client.call("DELETE", `/internal/rooms/${encodeURIComponent(publicId)}`, undefined, null);
+    },
+    async deleteMessages(publicId, fromMs, toMs) {
+      const range = `from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`;
+      await client.call(
+        "DELETE",
+        `/internal/rooms/${encodeURIComponent(publicId)}/messages?${range}`,
+        undefined,
+        null,
+      );
     },
     async counts() {
       return (await client.call("GET", "/internal/rooms/counts", undefined, RoomCounts)) ?? { rooms: {} };

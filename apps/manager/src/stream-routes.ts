@@ -1,5 +1,5 @@
 import { type StartedStream, StreamName } from "@hearth/contracts";
-import { bearerToken, HttpError, type Logger } from "@hearth/server-kit";
+import { HttpError, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
@@ -18,9 +18,11 @@ import { decodeCursor, toList, toLookup } from "./directory.ts";
 import type { PageCache } from "./page-cache.ts";
 import type { ChatService, MediaService } from "./services.ts";
 import { endStream } from "./stream-ending.ts";
-import { keyMatches, newPrivateId, newPublicId } from "./stream-key.ts";
+import { newPrivateId, newPublicId } from "./stream-key.ts";
+import { ownedStream } from "./stream-owner.ts";
 import type { StreamRow, StreamStore } from "./stream-store.ts";
 import { describeIssues, rejectInvalid } from "./validation-hook.ts";
+import type { VideoStore } from "./video-store.ts";
 import type { ViewerCounts } from "./viewer-counts.ts";
 
 /** What a stream creation asks for, once its name has been validated. */
@@ -54,6 +56,8 @@ export interface StreamRouteDeps {
   media: MediaService;
   chat: ChatService;
   viewers: ViewerCounts;
+  /** The live session's recording, for live rewind (dvr). */
+  videos: Pick<VideoStore, "recordingOf">;
   logger: Logger;
   pages: PageCache;
   guardCreation: CreationGuard;
@@ -251,20 +255,13 @@ export function streamRoutes(deps: StreamRouteDeps): OpenAPIHono {
     const { bitrate } = c.req.valid("query");
     const row = await store.get(publicId);
     if (!row) throw new HttpError(404, "not_found", "no stream with that public id");
-    return c.json(toLookup(row, bitrate), 200);
+    const recording =
+      row.live && row.stateSession ? await deps.videos.recordingOf(publicId, row.stateSession) : undefined;
+    return c.json(toLookup(row, bitrate, recording), 200);
   });
 
-  /** The stream named in the path, when the bearer key is its private id. */
-  async function authorised(publicId: string, authorization: string | undefined): Promise<StreamRow> {
-    const key = bearerToken(authorization);
-    if (!key)
-      throw new HttpError(401, "unauthorized", "send the stream key as Authorization: Bearer <private id>");
-    const row = await store.get(publicId);
-    if (!row) throw new HttpError(404, "not_found", "no stream with that public id");
-    if (!keyMatches(key, row.keyHash))
-      throw new HttpError(403, "forbidden", "that key does not belong to this stream");
-    return row;
-  }
+  const authorised = (publicId: string, authorization: string | undefined) =>
+    ownedStream(store, publicId, authorization);
 
   app.openapi(stopStream, async (c) => {
     const row = await authorised(c.req.valid("param").publicId, c.req.header("authorization"));

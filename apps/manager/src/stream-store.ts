@@ -1,4 +1,4 @@
-import { type Database, streams } from "@hearth/db";
+import { type Database, type StoredRefusal, streams } from "@hearth/db";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { withDb } from "./db-errors.ts";
 import { hashKey } from "./stream-key.ts";
@@ -114,6 +114,29 @@ export function streamStore(db: Database) {
           .returning(),
       );
       return row;
+    },
+
+    /** Turns recording of the stream's next broadcasts on or off; the row, or undefined when unknown. */
+    async setRecording(publicId: string, recording: boolean): Promise<StreamRow | undefined> {
+      const [row] = await withDb(() =>
+        db.update(streams).set({ recording }).where(eq(streams.publicId, publicId)).returning(),
+      );
+      return row;
+    },
+
+    /**
+     * Keeps a media node's refusal of the stream's newest publish (shown until the stream goes live); false when
+     * the stream is unknown, ended or live (a refusal of a second publisher says nothing about the live one).
+     */
+    async setRefusal(publicId: string, refusal: StoredRefusal): Promise<boolean> {
+      const rows = await withDb(() =>
+        db
+          .update(streams)
+          .set({ refusal })
+          .where(and(eq(streams.publicId, publicId), isNull(streams.endedAt), eq(streams.live, false)))
+          .returning({ id: streams.publicId }),
+      );
+      return rows.length > 0;
     },
 
     /** A cheap round trip, for readiness. */

@@ -3,11 +3,15 @@ import { type DatabaseHandle, openDatabase } from "@hearth/db";
 import { AppMetrics, createLogger, type Logger } from "@hearth/server-kit";
 import { adminRoutes } from "../src/admin-routes.ts";
 import { createApp, type ManagerDeps } from "../src/app.ts";
+import { clipStore } from "../src/clip-store.ts";
 import { creationGuard, managerSafety, type SafetyOptions } from "../src/creation-policy.ts";
 import { liveStateStore } from "../src/live-state.ts";
 import { mediaNodeStore } from "../src/media-nodes.ts";
+import { tokenBuckets } from "../src/rate-limit.ts";
+import type { RecordingFiles } from "../src/recording-files.ts";
 import type { ChatService, MediaService } from "../src/services.ts";
 import { streamStore } from "../src/stream-store.ts";
+import { videoStore } from "../src/video-store.ts";
 
 /** Postgres for tests: the machine's real server unless TEST_DATABASE_URL says otherwise. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -30,7 +34,13 @@ export async function freshDatabase(kind: "postgres" | "pglite"): Promise<Databa
  */
 export function serviceDoubles() {
   const calls: string[] = [];
-  const state = { mediaDown: false, chatDown: false, mediaNotReady: false };
+  const state: {
+    mediaDown: boolean;
+    chatDown: boolean;
+    mediaNotReady: boolean;
+    /** Where deleted messages really go (a chat stand-in over HTTP), when a test gives one. */
+    deleteMessages?: ChatService["deleteMessages"];
+  } = { mediaDown: false, chatDown: false, mediaNotReady: false };
   const media: MediaService = {
     async create(publicId) {
       calls.push(`media.create ${publicId}`);
@@ -61,6 +71,11 @@ export function serviceDoubles() {
     },
     async counts() {
       return { rooms: {} };
+    },
+    async deleteMessages(publicId, fromMs, toMs) {
+      calls.push(`chat.deleteMessages ${publicId} ${fromMs} ${toMs}`);
+      if (state.chatDown) throw new Error("chat unreachable");
+      await state.deleteMessages?.(publicId, fromMs, toMs);
     },
     async ready() {
       if (state.chatDown) throw new Error("chat unreachable");
@@ -106,6 +121,8 @@ export interface ManagerOptions {
   safety?: Partial<SafetyOptions>;
   /** Where the app logs; silent when absent. */
   logger?: Logger;
+  /** The media nodes' recording files (tests start a small media stand-in on a loopback port). */
+  files?: RecordingFiles;
   /** Replaces any dependency (e.g. the real placed media service over the same registry). */
   override?: Partial<ManagerDeps>;
 }
@@ -130,6 +147,20 @@ export function managerFor(handle: DatabaseHandle, options: ManagerOptions | num
   );
   const media = o.override?.media ?? services.media;
   const chat = o.override?.chat ?? services.chat;
+  const now = o.now ?? Date.now;
+  const videos = videoStore(handle.db, now);
+  const clips = clipStore(handle.db);
+  const files: RecordingFiles = o.files ?? {
+    cutClip: async () => {
+      throw new Error("no media node for recordings in this test");
+    },
+    deleteRecording: async () => {
+      throw new Error("no media node for recordings in this test");
+    },
+    deleteClip: async () => {
+      throw new Error("no media node for recordings in this test");
+    },
+  };
   const app = createApp({
     store,
     nodes,
@@ -137,6 +168,12 @@ export function managerFor(handle: DatabaseHandle, options: ManagerOptions | num
     media,
     chat,
     viewers: { get: () => 3 },
+    videos,
+    clips,
+    files,
+    owners: safety,
+    clipBuckets: tokenBuckets({ burst: 1_000_000, perHour: 1_000_000, clock: now }),
+    clock: now,
     logger,
     internalToken: INTERNAL,
     publicWebUrl: "http://localhost:8080",
@@ -146,5 +183,5 @@ export function managerFor(handle: DatabaseHandle, options: ManagerOptions | num
     admin: adminRoutes({ safety, store, media, chat, logger }),
     ...o.override,
   });
-  return { app, store, nodes, liveState, safety, ...services };
+  return { app, store, nodes, liveState, safety, videos, clips, ...services };
 }

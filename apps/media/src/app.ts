@@ -11,6 +11,11 @@ import {
 import { Hono } from "hono";
 import { type LlhlsLookup, llhlsRoutes } from "./llhls/llhls-routes.ts";
 import { registerStreamMetrics } from "./metrics.ts";
+import {
+  type RecordingInternalDeps,
+  recordingInternalRoutes,
+  recordingRoutes,
+} from "./recording/recording-routes.ts";
 import type { StreamRegistry } from "./stream-registry.ts";
 import { thumbnailOrigin } from "./thumbnail-origin.ts";
 
@@ -18,6 +23,8 @@ export interface MediaAppDeps {
   registry: Pick<StreamRegistry, "status" | "metrics" | "remove">;
   /** Playlists, parts and segments: the packagers' memory, the only place HLS is served from. */
   llhls: LlhlsLookup;
+  /** Stored recordings and clips (served under /hls/vod and /hls/clips; cut and deleted by the manager). */
+  recordings?: Omit<RecordingInternalDeps, "logger">;
   /** Where each stream's thumb.jpg is. */
   hlsDir: string;
   internalToken: string;
@@ -48,6 +55,11 @@ export function createApp(deps: MediaAppDeps): Hono {
   const metrics = deps.metrics ?? new AppMetrics("media");
   registerStreamMetrics(metrics, () => deps.registry.metrics());
   app.get("/metrics", () => metrics.render());
+  // Stored recordings and clips first: "vod" and "clips" are no public id, the live routes would 404 them.
+  if (deps.recordings) {
+    app.route("/hls/vod", recordingRoutes("recordings", deps.recordings));
+    app.route("/hls/clips", recordingRoutes("clips", deps.recordings));
+  }
   // The packager answers every playlist, part and segment; thumb.jpg (and any other path) goes on to the disk.
   app.route("/hls", llhlsRoutes(deps.llhls));
   app.route("/hls", thumbnailOrigin(deps.hlsDir));
@@ -74,6 +86,8 @@ export function createApp(deps: MediaAppDeps): Hono {
     await deps.registry.remove(publicIdParam(c.req.param("publicId")));
     return c.body(null, 204);
   });
+  if (deps.recordings)
+    internal.route("/", recordingInternalRoutes({ ...deps.recordings, logger: deps.logger }));
   app.route("/internal", internal);
   if (deps.whip) app.route("/whip", deps.whip);
   return app;

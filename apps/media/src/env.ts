@@ -130,6 +130,16 @@ export const MediaEnv = z
           .map((a) => a.trim())
           .filter(Boolean),
       ),
+    /**
+     * Record every live session (DATA_DIR/recordings; see src/recording/storage.ts). A streamer may turn it off for
+     * their stream; `false` here turns it off for the whole node.
+     */
+    RECORDING: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    /** Which rungs are recorded: `all` (every rung, so a VOD has the live quality menu) or `source` only. */
+    RECORDING_RUNGS: z.enum(["all", "source"]).default("all"),
     FFMPEG_PATH: z.string().default("ffmpeg"),
   })
   .transform((e) => ({

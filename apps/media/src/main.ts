@@ -14,10 +14,16 @@ import { type KeyVerifier, managerKeyVerifier } from "./key-verifier.ts";
 import { LlhlsRegistry } from "./llhls/llhls-stream.ts";
 import { registerLimitMetrics } from "./metrics.ts";
 import { nodeHeartbeat } from "./node-heartbeat.ts";
+import { LiveRecordings } from "./recording/live-recordings.ts";
+import { RecordingStats, registerRecordingMetrics } from "./recording/recording-metrics.ts";
+import { managerRecordingReporter, type RecordingReporter } from "./recording/recording-reporter.ts";
+import { ffmpegThumbnailMaker } from "./recording/recording-thumbnail.ts";
+import { finaliseUnfinished } from "./recording/recovery.ts";
+import { FsRecordingStorage } from "./recording/storage.ts";
 import { removeLeftovers } from "./retention.ts";
 import { startRtmpIngest } from "./rtmp-ingest.ts";
 import { rtmpPublishHandler } from "./rtmp-publish.ts";
-import { managerStateReporter, type StateReporter } from "./state-reporter.ts";
+import { managerRefusalReporter, managerStateReporter, type StateReporter } from "./state-reporter.ts";
 import { StreamRegistry } from "./stream-registry.ts";
 import { createWhipIngest, managerStreamExists } from "./whip/index.ts";
 
@@ -25,6 +31,7 @@ import { createWhipIngest, managerStreamExists } from "./whip/index.ts";
 export interface MediaStartOptions extends AppStartOptions {
   verifier?: KeyVerifier;
   reporter?: StateReporter;
+  recordingReporter?: RecordingReporter;
 }
 
 /** The running media node, with its real ports (env may ask for port 0). */
@@ -49,6 +56,22 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
   });
   // Every live (and recently ended) stream's packagers, shared by the pipeline and the routes.
   const llhls = new LlhlsRegistry();
+  // Recordings: stored under DATA_DIR (never HLS_DIR, whose leftovers go at start).
+  const recordingStorage = new FsRecordingStorage(env.DATA_DIR);
+  const liveRecordings = new LiveRecordings();
+  const recordingStats = new RecordingStats();
+  const recordingReporter = o.recordingReporter ?? managerRecordingReporter(manager, logger);
+  const recordingThumbnail = ffmpegThumbnailMaker(env.FFMPEG_PATH, logger);
+  // Sessions the previous process did not end: their recordings become VODs of what was written. The reports
+  // retry in the background (the manager may come up after this node).
+  await finaliseUnfinished({
+    storage: recordingStorage,
+    reporter: recordingReporter,
+    logger,
+    thumbnail: recordingThumbnail,
+  });
+  // The streamer's recording setting, as the manager's last key check for each stream said.
+  const recordingWanted = new Map<string, boolean>();
   const registry = new StreamRegistry({
     llhls,
     partSeconds: env.HLS_PART_SECONDS,
@@ -70,8 +93,27 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
       preset: env.X264_PRESET,
     },
     reconnectGraceSeconds: env.RECONNECT_GRACE_SECONDS,
+    ...(env.RECORDING
+      ? {
+          recording: {
+            storage: recordingStorage,
+            reporter: recordingReporter,
+            live: liveRecordings,
+            rungs: env.RECORDING_RUNGS,
+            onWriteError: () => {
+              recordingStats.writeErrors += 1;
+            },
+            thumbnail: recordingThumbnail,
+          },
+          recordingWanted: (publicId: string) => recordingWanted.get(publicId) ?? true,
+        }
+      : {}),
   });
-  const verifier = o.verifier ?? managerKeyVerifier(manager, env.MEDIA_NODE_ID);
+  const verifier =
+    o.verifier ??
+    managerKeyVerifier(manager, env.MEDIA_NODE_ID, (publicId, recording) =>
+      recordingWanted.set(publicId, recording),
+    );
   const limits = new ConnectionLimits(
     {
       rtmpPerIp: env.RTMP_MAX_CONNECTIONS_PER_IP,
@@ -84,12 +126,18 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
   );
   const metrics = new AppMetrics("media");
   registerLimitMetrics(metrics, () => limits.snapshot());
+  registerRecordingMetrics(metrics, recordingStats, liveRecordings);
   const rtmp = await startRtmpIngest({
     port: env.RTMP_PORT,
     host: env.BIND_HOST,
     limits,
     logger,
-    onPublish: rtmpPublishHandler({ verifier, pipeline: registry, logger }),
+    onPublish: rtmpPublishHandler({
+      verifier,
+      pipeline: registry,
+      logger,
+      onRefused: managerRefusalReporter(manager, env.MEDIA_NODE_ID ?? "default", logger),
+    }),
   });
   // WHIP hands its RTP to the same pipeline as RTMP (an IngestFeed): one transcoder, one key check.
   const whip = createWhipIngest({
@@ -99,7 +147,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     pipeline: registry,
     limits,
     trustedProxies: env.TRUSTED_PROXIES,
-    refusal: () => registry.refusal(),
+    refusal: (publicId) => registry.refusal(publicId),
     logger: logger.child({ part: "whip" }),
     keyframeIntervalMs: env.SEGMENT_SECONDS * 1000,
   });
@@ -116,6 +164,7 @@ export async function start(o: MediaStartOptions): Promise<RunningMedia> {
     whip: whip.routes,
     metrics,
     llhls,
+    recordings: { storage: recordingStorage, live: liveRecordings, thumbnail: recordingThumbnail },
     hlsDir: env.HLS_DIR,
     internalToken: env.INTERNAL_TOKEN,
     logger,

@@ -1,3 +1,4 @@
+import type { PublishRefusal } from "@hearth/contracts";
 import type { Logger } from "@hearth/server-kit";
 import type { IngestFeed } from "./ingest-feed.ts";
 import type { KeyVerifier } from "./key-verifier.ts";
@@ -10,7 +11,18 @@ export interface RtmpPublishDeps {
   logger: Logger;
   /** How long to wait for the publisher's sequence headers. */
   headersTimeoutMs?: number;
+  /**
+   * A verified key's publish was refused: RTMP can only drop the connection (OBS then says "failed to connect"),
+   * so the reason goes to the manager, which shows it to the streamer.
+   */
+  onRefused?(publicId: string, refusal: Omit<PublishRefusal, "node">): void;
 }
+
+const ALREADY_LIVE: Omit<PublishRefusal, "node"> = {
+  code: "already_live",
+  message: "The stream is already live from another encoder; a second publish with the same key was refused.",
+  retryAfterSeconds: null,
+};
 
 /**
  * Decides about one RTMP publish: the key must be one the manager knows and has not ended, the stream
@@ -33,25 +45,40 @@ export function rtmpPublishHandler(deps: RtmpPublishDeps): (pub: RtmpPublisher) 
         pub.close();
         return;
       }
+      const refuse = (refusal: Omit<PublishRefusal, "node">) => {
+        pub.close();
+        deps.onRefused?.(publicId as string, refusal);
+      };
       if (deps.pipeline.isLive(publicId)) {
         deps.logger.warn("rtmp publish refused: stream already live", { publicId, remote: pub.remote });
-        pub.close();
+        refuse(ALREADY_LIVE);
         return;
       }
-      const full = deps.pipeline.refusal?.();
+      const full = deps.pipeline.refusal?.(publicId);
       if (full) {
         deps.logger.warn("rtmp publish refused: node at capacity", {
           publicId,
           remote: pub.remote,
           reason: full.reason,
         });
-        pub.close();
+        refuse({
+          code: "at_capacity",
+          message: `This media node is at capacity (${full.reason}). Try again in ${full.retryAfterSeconds} s.`,
+          retryAfterSeconds: full.retryAfterSeconds,
+        });
         return;
       }
       const source = await pub.sourceInfo(deps.headersTimeoutMs ?? 5000);
       if (!source || pub.isClosed()) {
         deps.logger.warn("rtmp publish dropped: no video headers", { publicId, remote: pub.remote });
-        pub.close();
+        if (pub.isClosed()) pub.close();
+        else
+          refuse({
+            code: "no_media",
+            message:
+              "No video arrived within a few seconds of the publish. Check the encoder's video source.",
+            retryAfterSeconds: null,
+          });
         return;
       }
       if (source.videoCodec !== "h264") {
@@ -60,7 +87,11 @@ export function rtmpPublishHandler(deps: RtmpPublishDeps): (pub: RtmpPublisher) 
           remote: pub.remote,
           videoCodec: source.videoCodec,
         });
-        pub.close();
+        refuse({
+          code: "unsupported_codec",
+          message: `Only H.264 video can be published over RTMP (this encoder sent ${source.videoCodec}). Pick x264 or another H.264 encoder.`,
+          retryAfterSeconds: null,
+        });
         return;
       }
       const feed: IngestFeed = {
@@ -78,7 +109,7 @@ export function rtmpPublishHandler(deps: RtmpPublishDeps): (pub: RtmpPublisher) 
       );
       if (!(await started)) {
         deps.logger.warn("rtmp publish refused: stream already live", { publicId, remote: pub.remote });
-        pub.close();
+        refuse(ALREADY_LIVE);
       }
     })().catch((err) => {
       deps.logger.error("rtmp publish failed", { remote: pub.remote, err: String(err) });

@@ -1,4 +1,4 @@
-import type { ReportOrigin, Rung, StreamPhase, StreamStateUpdate } from "@hearth/contracts";
+import type { PublishRefusal, ReportOrigin, Rung, StreamPhase, StreamStateUpdate } from "@hearth/contracts";
 import type { InternalClient, Logger } from "@hearth/server-kit";
 
 /** Tells the manager about a stream's phase transitions (declared here, by the consumer). */
@@ -53,5 +53,20 @@ export function managerStateReporter(client: InternalClient, logger: Logger): St
         }
       }
     },
+  };
+}
+
+/**
+ * `POST /internal/streams/:publicId/refusal` on the manager, once: a lost refusal only leaves the streamer with
+ * OBS's own "failed to connect", and the next attempt reports again.
+ */
+export function managerRefusalReporter(client: InternalClient, node: string, logger: Logger) {
+  return (publicId: string, refusal: Omit<PublishRefusal, "node">): void => {
+    const body: PublishRefusal = { node, ...refusal };
+    client
+      .call("POST", `/internal/streams/${encodeURIComponent(publicId)}/refusal`, body, null)
+      .catch((err) =>
+        logger.warn("refusal report failed", { publicId, code: refusal.code, err: String(err) }),
+      );
   };
 }

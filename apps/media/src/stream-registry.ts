@@ -24,8 +24,11 @@ export interface Pipeline {
    * grace); false when the stream already has a publisher (a second one is refused).
    */
   publishStarted(publicId: string, feed: IngestFeed): Promise<boolean>;
-  /** Why a new publish would be refused now (the node's stream limit), or null: ingests ask before accepting. */
-  refusal?(): { reason: string; retryAfterSeconds: number } | null;
+  /**
+   * Why a publish of `publicId` would be refused now (the node's stream limit), or null: ingests ask before
+   * accepting. A stream waiting for its dropped publisher is never refused: it already holds its slot.
+   */
+  refusal?(publicId?: string): { reason: string; retryAfterSeconds: number } | null;
   /**
    * The publisher of `feed` (or the current one) went away. `how`: "clean" for an unpublish the publisher
    * asked for (RTMP FCUnpublish/deleteStream, WHIP DELETE, stop_stream): the session ends; "dropped" for an
@@ -117,9 +120,11 @@ export class StreamRegistry implements Pipeline {
     return { used, streams };
   }
 
-  refusal(): { reason: string; retryAfterSeconds: number } | null {
+  refusal(publicId?: string): { reason: string; retryAfterSeconds: number } | null {
     const a = this.c.admission;
     if (!a || this.load().streams < a.maxStreams) return null;
+    // A publisher coming back within the grace takes no new slot: its stream is already counted.
+    if (publicId !== undefined && this.sessions.get(publicId)?.state.awaitsPublisher()) return null;
     return {
       reason: `this media node is at its limit of ${a.maxStreams} live streams`,
       retryAfterSeconds: 30,

@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { LadderConfig, MediaStreamStatus, StreamQuality, StreamStateUpdate } from "@hearth/contracts";
 import type { Logger } from "@hearth/server-kit";
@@ -15,6 +15,12 @@ import { type LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
 import { firstMediaSequence } from "./llhls/media-sequence.ts";
 import { newestPartAgeMs } from "./part-age.ts";
 import { QualityGovernor } from "./quality-governor.ts";
+import type { LiveRecordings } from "./recording/live-recordings.ts";
+import { Recorder } from "./recording/recorder.ts";
+import type { RecordingReporter } from "./recording/recording-reporter.ts";
+import type { ThumbnailMaker } from "./recording/recording-thumbnail.ts";
+import type { RecordingStorage } from "./recording/storage.ts";
+import { newVideoId } from "./recording/video-id.ts";
 import { ThumbnailPoller } from "./thumbnail-poller.ts";
 import { buildTranscodeArgs } from "./transcode-args.ts";
 import { Transcoder, type TranscoderOptions, type TranscoderStats } from "./transcoder.ts";
@@ -47,6 +53,21 @@ export interface StreamSessionConfig {
   feedLimits?: FeedLimits;
   /** Make a session that falls behind real time cheaper (default on). */
   degrade?: boolean;
+  /** Where sessions are recorded; absent: nothing is recorded (RECORDING=false). */
+  recording?: SessionRecording;
+  /** Whether the streamer lets this stream be recorded (the manager's key check said so); default yes. */
+  recordingWanted?: (publicId: string) => boolean;
+}
+
+/** What a session needs to record itself. */
+export interface SessionRecording {
+  storage: RecordingStorage;
+  reporter: RecordingReporter;
+  live: LiveRecordings;
+  /** Every rung, or only the source (the tallest rung when the source is not copied). */
+  rungs: "all" | "source";
+  onWriteError(): void;
+  thumbnail?: ThumbnailMaker;
 }
 
 /** What admission gave a session: its first quality step, and why it is not the full ladder. */
@@ -98,6 +119,8 @@ export class StreamSession {
   private cancelTick: (() => void) | null = null;
   private unsubscribe: Array<() => void> = [];
   private finished: Promise<void> | null = null;
+  /** The session's recording (one for the whole session, reconnects included), or null when not recorded. */
+  readonly recorder: Recorder | null = null;
 
   constructor(
     readonly publicId: string,
@@ -165,6 +188,29 @@ export class StreamSession {
       logger: c.logger.child({ publicId }),
     });
     this.feedIn = firstFeed;
+    const rec = c.recording;
+    if (rec && (c.recordingWanted?.(publicId) ?? true)) {
+      const recorder = new Recorder({
+        videoId: newVideoId(),
+        publicId,
+        node: c.node,
+        session: this.state.snapshot().origin.session,
+        storage: rec.storage,
+        reporter: rec.reporter,
+        live: rec.live,
+        timers: c.timers,
+        logger: c.logger.child({ publicId }),
+        onWriteError: rec.onWriteError,
+        ...(rec.thumbnail ? { thumbnail: rec.thumbnail } : {}),
+      });
+      const source = this.rungs.find((r) => r.name === "source") ?? this.rungs[0];
+      const names = rec.rungs === "source" ? (source ? [source.name] : []) : this.rungs.map((r) => r.name);
+      for (const name of names) {
+        const p = this.llhls.rendition(name);
+        if (p) recorder.attach(name, p);
+      }
+      this.recorder = recorder;
+    }
   }
 
   /** Registers the packagers (replacing an ended session's), gives thumb.jpg a fresh directory, starts ffmpeg. */
@@ -172,6 +218,7 @@ export class StreamSession {
     await rm(this.dir, { recursive: true, force: true });
     await mkdir(this.dir, { recursive: true });
     this.c.llhls.add(this.llhls);
+    this.recorder?.start();
     for (const p of this.llhls.renditions()) this.unsubscribe.push(p.subscribe(() => this.checkPlayable()));
     const loop = () => {
       if (this.finished) return;
@@ -248,6 +295,13 @@ export class StreamSession {
       await Promise.all([this.draining, t?.stop()]);
       this.llhls.end();
       this.onFinished();
+      // Ending the packagers closed their last segments: the recorder writes them, then reports ready.
+      await this.recorder?.finish(() =>
+        readFile(join(this.dir, "thumb.jpg")).then(
+          (b) => new Uint8Array(b),
+          () => null,
+        ),
+      );
     })();
     return this.finished;
   }

@@ -11,6 +11,8 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const pages: Record<string, string[]> = {
   "/": ["Directory"],
   "/watch/:id": ["Player", "Chat"],
+  "/videos/:id": ["VodPlayer", "ChatReplay"],
+  "/clips/:id": ["VodPlayer"],
   "/broadcast": ["Broadcast"],
   "/admin": ["Admin"],
 };

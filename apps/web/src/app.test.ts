@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { ManagerApi } from "./manager-api.ts";
 import { ManagerUnavailable } from "./manager-api.ts";
-import { lookup, summary, testApp } from "./test-fixtures.ts";
+import { emptyManager, lookup, summary, testApp, video } from "./test-fixtures.ts";
 
 const live = summary({ publicId: "liveStream01", name: "Speedrun night", viewers: 1234 });
 const offline = summary({
@@ -12,11 +12,11 @@ const offline = summary({
 });
 
 function manager(over: Partial<ManagerApi> = {}): ManagerApi {
-  return {
+  return emptyManager({
     listStreams: async () => ({ streams: [offline, live], nextCursor: null }),
     lookup: async (id) => (id === "liveStream01" ? lookup({ publicId: id, name: "Speedrun night" }) : null),
     ...over,
-  };
+  });
 }
 
 /** The JSON the page serialised for its islands. */
@@ -249,5 +249,104 @@ describe("errors and assets", () => {
     const ico = await app.request("/favicon.ico");
     expect(ico.status).toBe(301);
     expect(ico.headers.get("location")).toBe("/static/favicon.svg");
+  });
+});
+
+describe("past broadcasts", () => {
+  const older = video({
+    videoId: "vidolder00000001",
+    title: "Monday run",
+    startedAt: "2026-11-23T18:00:00.000Z",
+    durationSeconds: 245,
+  });
+  const newest = video({ videoId: "vidnewest0000001", title: "Friday run", durationSeconds: 3723 });
+  const recording = video({ videoId: "vidrecording0001", state: "recording", endedAt: null });
+
+  test("the watch page lists the stream's ready videos with thumbnail, duration and date", async () => {
+    const asked: unknown[] = [];
+    const m = manager({
+      listVideos: async (q) => {
+        asked.push(q);
+        return { videos: [recording, newest, older], nextCursor: null };
+      },
+    });
+    const html = await (await testApp(m).request("/watch/liveStream01")).text();
+    expect(asked).toEqual([{ stream: "liveStream01", limit: 9 }]);
+    expect(html).toContain('data-testid="past-broadcasts"');
+    expect(html).toContain('href="/videos/vidnewest0000001"');
+    expect(html).toContain('href="/videos/vidolder00000001"');
+    // The live session's own recording is not a past broadcast.
+    expect(html).not.toContain('href="/videos/vidrecording0001"');
+    expect(html).toContain('src="http://localhost:8083/hls/vod/vidnewest0000001/thumb.jpg"');
+    expect(html).toContain('<span class="chip chip-duration">1:02:03</span>');
+    expect(html).toContain('<span class="chip chip-duration">4:05</span>');
+    expect(html).toContain('<time datetime="2026-11-23T18:00:00.000Z">Nov 23, 2026</time>');
+    // Newest first, as the manager answered.
+    expect(html.indexOf("Friday run")).toBeLessThan(html.indexOf("Monday run"));
+  });
+
+  test("an offline watch page offers its latest broadcast prominently", async () => {
+    const m = manager({
+      lookup: async (id) => lookup({ publicId: id, name: "Quiet", live: false }),
+      listVideos: async () => ({ videos: [newest, older], nextCursor: null }),
+    });
+    const html = await (await testApp(m).request("/watch/offStream001")).text();
+    expect(html).toMatch(
+      /<a class="btn btn-primary" href="\/videos\/vidnewest0000001" data-testid="latest-broadcast">Watch the latest broadcast \(1:02:03\)<\/a>/,
+    );
+    const player = islandProps(html).find((i) => i.name === "Player");
+    expect(player?.props.latest).toEqual({
+      videoId: "vidnewest0000001",
+      title: "Friday run",
+      durationSeconds: 3723,
+    });
+  });
+
+  test("a live stream with a recording hands the player its DVR playlist; without videos there is no row", async () => {
+    const dvr = {
+      videoId: "vidrecording0001",
+      hlsUrl: "http://localhost:8083/hls/vod/vidrecording0001/master.m3u8",
+    };
+    const m = manager({ lookup: async (id) => lookup({ publicId: id, dvr }) });
+    const html = await (await testApp(m).request("/watch/liveStream01")).text();
+    expect(islandProps(html).find((i) => i.name === "Player")?.props.dvr).toEqual(dvr);
+    expect(html).not.toContain("past-broadcasts");
+    expect(html).not.toContain("latest-broadcast");
+  });
+
+  test("a failing video list leaves the row out; the watch page and directory still render", async () => {
+    const m = manager({
+      listVideos: async () => {
+        throw new ManagerUnavailable("manager answered 500");
+      },
+    });
+    const watch = await testApp(m).request("/watch/liveStream01");
+    expect(watch.status).toBe(200);
+    expect(await watch.text()).not.toContain("past-broadcasts");
+    const home = await testApp(m).request("/");
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain("Speedrun night");
+  });
+
+  test("the directory lists every stream's recent ready videos", async () => {
+    const asked: unknown[] = [];
+    const m = manager({
+      listVideos: async (q) => {
+        asked.push(q);
+        return {
+          videos: [
+            newest,
+            video({ videoId: "vidother00000001", publicId: "offStream001", title: "Other channel" }),
+          ],
+          nextCursor: null,
+        };
+      },
+    });
+    const html = await (await testApp(m).request("/")).text();
+    expect(asked).toEqual([{ limit: 12 }]);
+    expect(html).toContain('data-testid="recent-broadcasts"');
+    expect(html).toContain('href="/videos/vidnewest0000001"');
+    expect(html).toContain('href="/videos/vidother00000001"');
+    expect(html).toContain("Other channel");
   });
 });

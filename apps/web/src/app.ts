@@ -7,7 +7,9 @@ import * as notFound from "./routes/_404.tsx";
 import * as errorPage from "./routes/_500.tsx";
 import * as admin from "./routes/admin.tsx";
 import * as broadcast from "./routes/broadcast.tsx";
+import * as clip from "./routes/clip.tsx";
 import * as home from "./routes/index.tsx";
+import * as video from "./routes/video.tsx";
 import * as watch from "./routes/watch.tsx";
 import { type PageAssets, renderDocument } from "./runtime/render.tsx";
 import type { PageHead, RouteContext, RouteModule } from "./runtime/route.ts";
@@ -34,7 +36,7 @@ export interface WebDeps {
   metrics?: AppMetrics;
 }
 
-/** Builds the web tier's Hono app: the pages (directory, watch, broadcast, operator), error pages and assets. */
+/** Builds the web tier's Hono app: the pages (directory, watch, videos, clips, broadcast, operator), error pages and assets. */
 export function createApp(deps: WebDeps): Hono {
   const app = new Hono();
   const metrics = deps.metrics ?? new AppMetrics("web");
@@ -73,6 +75,8 @@ export function createApp(deps: WebDeps): Hono {
 
   page("/", home);
   page("/watch/:publicId", watch);
+  page("/videos/:videoId", video);
+  page("/clips/:clipId", clip);
   page("/broadcast", broadcast);
   page("/admin", admin);
 

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { httpManagerApi, ManagerUnavailable } from "./manager-api.ts";
-import { lookup, summary } from "./test-fixtures.ts";
+import { clip, lookup, summary, video } from "./test-fixtures.ts";
 
 /** A fetch that records URLs and answers from a table (the real manager is tested in its own app). */
 function fakeFetch(table: Record<string, Response | (() => Response)>) {
@@ -44,4 +44,35 @@ test("errors, bad bodies and unreachable managers become ManagerUnavailable", as
     const api = httpManagerApi({ baseUrl: "http://m.test", timeoutMs: 1000, fetch: async () => answer() });
     await expect(api.listStreams()).rejects.toBeInstanceOf(ManagerUnavailable);
   }
+});
+
+test("videos and clips: query strings, contract parsing, 404 as null, bad ids never sent", async () => {
+  const { f, seen } = fakeFetch({
+    "/videos": () => Response.json({ videos: [video()], nextCursor: "c1" }),
+    "/video/vid0000000000001": () => Response.json(video()),
+    "/clip/clip000000000001": () => Response.json(clip()),
+  });
+  const api = httpManagerApi({ baseUrl: "http://m.test", timeoutMs: 1000, fetch: f });
+  expect((await api.listVideos({ stream: "abcdEFGH1234", limit: 8 })).videos[0]?.durationSeconds).toBe(3723);
+  expect((await api.listVideos({})).nextCursor).toBe("c1");
+  expect((await api.video("vid0000000000001"))?.title).toBe("Test stream");
+  expect(await api.video("unknown000000001")).toBeNull();
+  expect((await api.clip("clip000000000001"))?.durationSeconds).toBe(30);
+  expect(await api.clip("unknown000000001")).toBeNull();
+  expect(await api.video("../streams")).toBeNull();
+  expect(await api.clip("ABC")).toBeNull();
+  expect(seen).toEqual([
+    "http://m.test/videos?stream=abcdEFGH1234&limit=8",
+    "http://m.test/videos",
+    "http://m.test/video/vid0000000000001",
+    "http://m.test/video/unknown000000001",
+    "http://m.test/clip/clip000000000001",
+    "http://m.test/clip/unknown000000001",
+  ]);
+  const bad = httpManagerApi({
+    baseUrl: "http://m.test",
+    timeoutMs: 1000,
+    fetch: async () => Response.json({ videoId: "x" }),
+  });
+  await expect(bad.video("vid0000000000001")).rejects.toBeInstanceOf(ManagerUnavailable);
 });

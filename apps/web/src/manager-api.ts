@@ -1,4 +1,7 @@
-import { PublicId, StreamList, StreamLookup } from "@hearth/contracts/mini";
+import { Clip, PublicId, StreamList, StreamLookup, Video, VideoList } from "@hearth/contracts/mini";
+
+/** Ids of videos and clips: checked before they reach a URL (recordings.ts VideoId / ClipId). */
+const RECORDING_ID = /^[a-z0-9]{8,32}$/;
 
 /** What the web tier needs from the manager (the consumer's narrow interface). */
 export interface ManagerApi {
@@ -6,6 +9,12 @@ export interface ManagerApi {
   listStreams(): Promise<StreamList>;
   /** One stream by public id; null when the manager does not know it. */
   lookup(publicId: string): Promise<StreamLookup | null>;
+  /** Videos (past broadcasts), newest first: one stream's, or every stream's ready ones without `stream`. */
+  listVideos(query: { stream?: string; limit?: number; cursor?: string }): Promise<VideoList>;
+  /** One video; null when the manager does not know it (or was deleted). */
+  video(videoId: string): Promise<Video | null>;
+  /** One clip; null when the manager does not know it. */
+  clip(clipId: string): Promise<Clip | null>;
 }
 
 /** The manager could not be reached or answered something unexpected. */
@@ -55,6 +64,26 @@ export function httpManagerApi(options: HttpManagerApiOptions): ManagerApi {
       const res = await get(`/stream/${encodeURIComponent(publicId)}`);
       if (res.status === 404) return null;
       return parse(res, StreamLookup);
+    },
+    async listVideos(query) {
+      const q = new URLSearchParams();
+      if (query.stream !== undefined) q.set("stream", query.stream);
+      if (query.limit !== undefined) q.set("limit", String(query.limit));
+      if (query.cursor !== undefined) q.set("cursor", query.cursor);
+      const qs = q.toString();
+      return parse(await get(`/videos${qs ? `?${qs}` : ""}`), VideoList);
+    },
+    async video(videoId) {
+      if (!RECORDING_ID.test(videoId)) return null;
+      const res = await get(`/video/${videoId}`);
+      if (res.status === 404) return null;
+      return parse(res, Video);
+    },
+    async clip(clipId) {
+      if (!RECORDING_ID.test(clipId)) return null;
+      const res = await get(`/clip/${clipId}`);
+      if (res.status === 404) return null;
+      return parse(res, Clip);
     },
   };
 }

@@ -132,3 +132,19 @@ export const MediaNodeHeartbeat = z.object({
   streams: z.array(HeartbeatStream).max(10_000).default([]),
 });
 export type MediaNodeHeartbeat = z.infer<typeof MediaNodeHeartbeat>;
+
+/**
+ * media → manager: `POST /internal/streams/:publicId/refusal` when a media node refuses a verified key's publish
+ * (RTMP can only drop the connection, and OBS then says no more than "failed to connect"). The manager keeps the
+ * newest one on the stream until it goes live, so the broadcast page and `GET /stream/:publicId` can say why.
+ */
+export const PublishRefusalCode = z.enum(["at_capacity", "unsupported_codec", "no_media", "already_live"]);
+export const PublishRefusal = z.object({
+  node: z.string().min(1).max(64),
+  code: PublishRefusalCode,
+  /** For the streamer: what was refused and what to do. No key, no internal address. */
+  message: z.string().min(1).max(300),
+  /** When trying again may help (at capacity), seconds; null otherwise. */
+  retryAfterSeconds: z.number().int().nonnegative().nullable(),
+});
+export type PublishRefusal = z.infer<typeof PublishRefusal>;

@@ -83,6 +83,17 @@ export const StreamLookup = z.object({
   chatUrl: z.string(),
   rungs: z.array(Rung),
   dvr: z._default(z.nullable(z.object({ videoId: z.string(), hlsUrl: z.string() })), null),
+  refusal: z._default(
+    z.nullable(
+      z.object({
+        code: z.string(),
+        message: z.string(),
+        at: z.string(),
+        retryAfterSeconds: z.nullable(nonNegativeInt()),
+      }),
+    ),
+    null,
+  ),
 });
 export type StreamLookup = z.infer<typeof StreamLookup>;
 

@@ -96,6 +96,20 @@ export const StreamLookup = z.object({
    * Null when the stream is offline or its broadcast is not recorded.
    */
   dvr: z.object({ videoId: z.string(), hlsUrl: z.string() }).nullable().default(null),
+  /**
+   * Why the newest publish was refused by the media node (e.g. the node is at capacity), while the stream is
+   * offline; null once it goes live or when nothing was refused.
+   */
+  refusal: z
+    .object({
+      code: z.string(),
+      message: z.string(),
+      /** ISO 8601. */
+      at: z.string(),
+      retryAfterSeconds: z.number().int().nonnegative().nullable(),
+    })
+    .nullable()
+    .default(null),
 });
 export type StreamLookup = z.infer<typeof StreamLookup>;
 

@@ -59,6 +59,8 @@ export const streams = pgTable(
     creatorIp: text("creator_ip"),
     /** The streamer lets broadcasts be recorded (contracts' StreamSettings). */
     recording: boolean("recording").notNull().default(true),
+    /** The newest publish a media node refused (contracts' PublishRefusal + when); cleared when the stream goes live. */
+    refusal: jsonb("refusal").$type<StoredRefusal | null>(),
   },
   (t) => [
     // The directory's order: live first, then newest; ended streams are filtered out.
@@ -66,6 +68,15 @@ export const streams = pgTable(
     index("streams_creator_idx").on(t.creatorIp, t.endedAt),
   ],
 );
+
+/** A refused publish as stored (mirrors the contracts' PublishRefusal, plus when it arrived, ms since 1970). */
+export type StoredRefusal = {
+  node: string;
+  code: string;
+  message: string;
+  retryAfterSeconds: number | null;
+  at: number;
+};
 
 /** One stream's quality as stored (mirrors the contracts' StreamQuality). */
 export type StoredQuality = {
@@ -126,7 +137,7 @@ export const chatMessages = pgTable(
   (t) => [
     index("chat_messages_room_idx").on(t.roomId, t.seq),
     // Chat replay reads a room's messages between two server times.
-    index("chat_messages_room_time_idx").on(t.roomId, t.createdAt),
+    index("chat_messages_room_time_idx").on(t.roomId, t.createdAt, t.seq),
   ],
 );
 

@@ -21,6 +21,9 @@ export interface ProcStat {
   flags: number;
   /** Clock ticks after boot when it started: with the pid, the process's identity. */
   startTime: number;
+  /** CPU time so far in user space and in the kernel (utime, stime), in clock ticks (1/100 s here). */
+  userTicks: number;
+  sysTicks: number;
 }
 
 /** A process noted at one moment, so that a later check cannot mistake a new process on the same pid for it. */
@@ -38,7 +41,8 @@ export function procStat(pid: number): ProcStat | undefined {
     return undefined;
   }
   // The command name may hold spaces and parentheses: the fields after the last ")" are fixed.
-  // They start at field 3 (state); field 4 is the parent, field 9 the flags, field 22 the start time.
+  // They start at field 3 (state); field 4 is the parent, field 9 the flags, 14 and 15 the CPU times, field 22
+  // the start time.
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   return {
     pid,
@@ -46,7 +50,15 @@ export function procStat(pid: number): ProcStat | undefined {
     ppid: Number(fields[1]),
     flags: Number(fields[6]),
     startTime: Number(fields[19]),
+    userTicks: Number(fields[11]),
+    sysTicks: Number(fields[12]),
   };
+}
+
+/** The CPU ticks `pid` used so far (user + kernel), or undefined when there is no such process. */
+export function cpuTicks(pid: number): number | undefined {
+  const s = procStat(pid);
+  return s && s.userTicks + s.sysTicks;
 }
 
 /** Every process on the machine, by pid (a process that ends while we read is left out). */

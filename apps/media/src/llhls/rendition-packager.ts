@@ -96,6 +96,12 @@ export class SessionClock {
   }
 }
 
+/**
+ * Told of every segment the moment it is complete, with the init segment its fragments need (the recorder's
+ * hook). Called on the packager's hot path: a listener must only take the references and return.
+ */
+export type SegmentClosedListener = (segment: Segment, init: InitSegment) => void;
+
 /** Calls `fn` after `ms`; returns the cancel function. */
 export type HoldTimer = (ms: number, fn: () => void) => () => void;
 
@@ -141,6 +147,7 @@ export class RenditionPackager {
    */
   private cleanRun: number[] = [];
   private readonly listeners = new Set<() => void>();
+  private readonly closedListeners = new Set<SegmentClosedListener>();
   private readonly now: () => number;
 
   constructor(readonly o: PackagerOptions) {
@@ -295,6 +302,12 @@ export class RenditionPackager {
     return -1;
   }
 
+  /** Calls `listener` with each segment as it completes; returns the unsubscribe function. */
+  onSegmentClosed(listener: SegmentClosedListener): () => void {
+    this.closedListeners.add(listener);
+    return () => this.closedListeners.delete(listener);
+  }
+
   /** Calls `listener` after every change; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -360,6 +373,8 @@ export class RenditionPackager {
     if (!open) return;
     this.cleanRun = isClean(open) ? [...this.cleanRun, open.duration].slice(-LEARN_SEGMENTS) : [];
     open.bytes = concatBytes(open.parts.map((p) => p.bytes));
+    const init = this.inits.get(open.initSeq);
+    if (init) for (const l of this.closedListeners) l(open, init);
   }
 
   private evict(): void {

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,8 +15,14 @@ import {
   useOPUS,
   useVP8,
 } from "werift";
+import { manualTimers } from "../../testing/manual-timers.ts";
+import { feedFragments, SYNTHETIC_INIT } from "../../testing/test-feed.ts";
+import { DEFAULT_LADDER } from "../env.ts";
 import type { IngestFeed } from "../ingest-feed.ts";
-import type { Pipeline } from "../stream-registry.ts";
+import { LlhlsRegistry } from "../llhls/llhls-stream.ts";
+import type { RenditionPackager } from "../llhls/rendition-packager.ts";
+import { type Pipeline, StreamRegistry } from "../stream-registry.ts";
+import type { Transcoder, TranscoderOptions } from "../transcoder.ts";
 import { createWhipIngest, type WhipDeps } from "./routes.ts";
 import { guardSocketErrors } from "./socket-guard.ts";
 
@@ -393,4 +400,112 @@ describe("WHIP protocol", () => {
     });
     expect((await post(LIVE_ID, await offer(), LIVE_KEY)).status).toBe(503);
   });
+});
+
+describe("WHIP idle publisher", () => {
+  test("media that stops after it flowed is a drop at the idle timeout, long before the media timeout", async () => {
+    // A media timeout this test's 15 s wait could never see: only the idle timeout can end the session.
+    const { ingest, pipe, post } = await setup({ mediaTimeoutMs: 600_000, idleTimeoutMs: 300 });
+    const pub = await connectedPublisher((body) => post(LIVE_ID, body, LIVE_KEY));
+    await until("the pipeline to get the stream", () => pipe.started.length > 0);
+    pub.stop();
+    await until("the session to end", () => !ingest.publishing(LIVE_ID));
+    expect(pipe.stopped).toEqual([
+      { publicId: LIVE_ID, feed: pipe.started[0]?.feed as IngestFeed, how: "dropped" },
+    ]);
+  }, 30_000);
+});
+
+/**
+ * The node's real StreamRegistry (its admission, state machine and packagers) with a transcoder that runs
+ * no ffmpeg: each start begins an input on every packager and `produce` writes fragments into them.
+ */
+function registryAtLimit(maxStreams: number) {
+  const dir = mkdtempSync(join(tmpdir(), "whip-registry-"));
+  dirs.push(dir);
+  const running: RenditionPackager[][] = [];
+  const transcoder = (o: TranscoderOptions): Transcoder => {
+    const packagers = o.cmaf?.packagers ?? [];
+    return {
+      start() {
+        running.push(packagers);
+        for (const p of packagers) p.beginInput(SYNTHETIC_INIT);
+      },
+      async stop() {
+        for (const p of packagers) p.endInput();
+      },
+      pid: () => 4242,
+      stats: () => ({ pid: 4242, speed: 1, droppedFrames: 0, restarts: 0, startedAt: null }),
+      outTimeUs: () => null,
+      backlogMs: () => 0,
+      feedDrops: () => ({ overflows: 0, droppedTags: 0, droppedBytes: 0 }),
+    } as unknown as Transcoder;
+  };
+  const clock = manualTimers();
+  const registry = new StreamRegistry({
+    hlsDir: dir,
+    llhls: new LlhlsRegistry(),
+    ladder: DEFAULT_LADDER,
+    segmentSeconds: 1,
+    partSeconds: 0.2,
+    listSize: 6,
+    preset: "ultrafast",
+    ffmpegPath: "ffmpeg",
+    logger: createLogger({}, { silent: true }),
+    reporter: { report: async () => undefined },
+    retentionSeconds: 60,
+    reconnectGraceSeconds: 10,
+    timers: clock.timers,
+    transcoder,
+    admission: { budget: 100, maxStreams, preset: "ultrafast" },
+  });
+  const produce = (n: number) => {
+    for (const p of running.at(-1) ?? []) feedFragments(p, n);
+  };
+  return { registry, produce };
+}
+
+/** An RTMP-like feed of `publicId` (no network: the registry only reads its source and counters). */
+function plainFeed(): IngestFeed {
+  return {
+    input: { kind: "flv-pipe" },
+    source: { videoCodec: "h264", width: 640, height: 360, fps: 30, audioCodec: "aac" },
+    inBytes: () => 0,
+    kick: () => undefined,
+  };
+}
+
+describe("WHIP on a full node", () => {
+  test("a publish refused for capacity is a 503 with Retry-After and the JSON error; a publisher back within the grace is let in", async () => {
+    const { registry, produce } = registryAtLimit(1);
+    // Wired as main.ts wires the node's registry.
+    const { post, ingest } = await setup({
+      isLive: (id) => registry.isLive(id),
+      refusal: (id) => registry.refusal(id),
+    });
+    const feed = plainFeed();
+    expect(await registry.publishStarted(LIVE_ID, feed)).toBe(true);
+    produce(10);
+    expect(registry.status(LIVE_ID).phase).toBe("live");
+
+    const full = await post(OTHER_ID, await offer(), OTHER_KEY);
+    expect(full.status).toBe(503);
+    expect(full.headers.get("retry-after")).toBe("30");
+    expect(full.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await errorOf(full)).toEqual({
+      code: "at_capacity",
+      message: "this media node is at its limit of 1 live streams",
+    });
+    expect(ingest.publishing(OTHER_ID)).toBe(false);
+
+    // The live stream's publisher drops: its stream keeps its slot, and its publisher may come back over WHIP.
+    await registry.publishStopped(LIVE_ID, feed, "dropped");
+    expect(registry.status(LIVE_ID).phase).toBe("reconnecting");
+    expect((await post(OTHER_ID, await offer(), OTHER_KEY)).status).toBe(503);
+    const back = await post(LIVE_ID, await offer(), LIVE_KEY);
+    expect(back.status).toBe(201);
+    expect(ingest.publishing(LIVE_ID)).toBe(true);
+    await ingest.stop();
+    await registry.stopAll();
+  }, 30_000);
 });

@@ -32,16 +32,26 @@ export interface WhipDeps {
   limits?: Pick<ConnectionLimits, "admitWhipSetup">;
   /** Proxies whose X-Forwarded-For names the client (for the per-address cap). */
   trustedProxies?: string[];
-  /** Why this node refuses a new publish now (its stream limit), or null. */
-  refusal?(): { reason: string; retryAfterSeconds: number } | null;
+  /**
+   * Why this node refuses a publish of `publicId` now (its stream limit), or null: StreamRegistry.refusal,
+   * which lets a publisher back within the reconnect grace through on a full node.
+   */
+  refusal?(publicId: string): { reason: string; retryAfterSeconds: number } | null;
   logger: Logger;
   /** Where the routes are mounted (Location is built from it); default "/whip". */
   basePath?: string;
   /** Host addresses added to ICE gathering beyond the machine's interfaces; default ["127.0.0.1"]. */
   iceHosts?: string[];
   icePortRange?: [number, number];
-  /** Default 10 000: a session with no RTP for this long ends. */
+  /** Default 10 000: a session with no RTP this long after its answer ends (a drop). */
   mediaTimeoutMs?: number;
+  /**
+   * Default 3000: a session whose media flowed and then stopped this long is a drop (the stream goes
+   * `reconnecting`). How quickly a publisher that vanished without a word is noticed.
+   */
+  idleTimeoutMs?: number;
+  /** Default 1500: how long a peer that closed its connection has to send its DELETE (a clean stop) before the close is a drop. */
+  closeWaitMs?: number;
   /**
    * Default 1000: how often a keyframe is requested (PLI). The source rung is copied, so this is its
    * segment length: wire it to the node's SEGMENT_SECONDS * 1000 so all rungs cut alike.
@@ -133,7 +143,7 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
   function refuseIfLive(publicId: string): void {
     if (byStream.has(publicId) || deps.isLive(publicId))
       throw new HttpError(409, "conflict", "this stream is already live; end the other broadcast first");
-    const full = deps.refusal?.();
+    const full = deps.refusal?.(publicId);
     if (full)
       throw new HttpError(503, "at_capacity", full.reason, { "Retry-After": String(full.retryAfterSeconds) });
   }
@@ -200,6 +210,8 @@ export function createWhipIngest(deps: WhipDeps): WhipIngest {
       iceHosts: deps.iceHosts ?? ["127.0.0.1"],
       ...(deps.icePortRange ? { icePortRange: deps.icePortRange } : {}),
       mediaTimeoutMs: deps.mediaTimeoutMs ?? 10_000,
+      idleTimeoutMs: deps.idleTimeoutMs ?? 3000,
+      closeWaitMs: deps.closeWaitMs ?? 1500,
       keyframeIntervalMs: deps.keyframeIntervalMs ?? 1000,
       onEnd: () => {
         byId.delete(id);

@@ -31,8 +31,15 @@ export interface SessionOptions {
   /** Extra host candidates (werift skips loopback unless told). */
   iceHosts: string[];
   icePortRange?: [number, number];
-  /** No RTP for this long (or no connection this long after the answer) ends the session. */
+  /** No RTP this long after the answer (ICE, DTLS and the first packet) ends the session. */
   mediaTimeoutMs: number;
+  /**
+   * Once media flowed, no RTP for this long is a drop. A browser sends video RTP many times a second (even a
+   * still picture), and a peer that vanishes says nothing: werift's ICE consent only expires after 30 s.
+   */
+  idleTimeoutMs: number;
+  /** How long a peer that closed its connection has for its WHIP DELETE before the close counts as a drop. */
+  closeWaitMs: number;
   /** How often to ask for a keyframe: the source rung is copied, so this is its segment length. */
   keyframeIntervalMs: number;
   /** Called exactly once when the session is over, whatever ended it. */
@@ -77,11 +84,15 @@ export class WhipSession {
   private ports: RtpPorts | undefined;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private lastMediaAt = 0;
+  /** Whether any RTP arrived: the idle timeout applies from then on, the (longer) media timeout before. */
+  private mediaFlowed = false;
   private videoPli: (() => void) | undefined;
   private size: VideoSize | undefined;
   private onSize: ((size: VideoSize) => void) | undefined;
   private feed: IngestFeed | undefined;
   private ended = false;
+  /** The peer closed its DTLS transport: the session ends after closeWaitMs unless a DELETE comes first. */
+  private closing = false;
   private why: string | null = null;
   /** Packets (and RTP bytes) forwarded, by kind (tests and benchmarks read these). */
   readonly forwarded = { video: 0, audio: 0, rtcp: 0, bytes: 0 };
@@ -202,6 +213,17 @@ export class WhipSession {
   }
 
   private receive(transceiver: RTCRtpTransceiver): void {
+    // A browser closing its peer connection sends a DTLS close_notify; werift closes that transport but not
+    // the peer connection's state (which follows ICE only, and ICE consent takes 30 s to expire). A client
+    // that stops may close before its DELETE (Hearth's own web client does): the DELETE gets a moment to
+    // arrive and make it a clean stop; without one, it is a drop.
+    transceiver.dtlsTransport?.onStateChange.subscribe((state) => {
+      if (state === "failed") void this.end("dtls failed", "dropped");
+      if (state === "closed" && !this.closing) {
+        this.closing = true;
+        this.timers.push(setTimeout(() => void this.end("peer closed", "dropped"), this.o.closeWaitMs));
+      }
+    });
     transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
       const kind = track.kind === "video" ? "video" : "audio";
       const videoCodec = this.o.choice.video?.name;
@@ -215,6 +237,7 @@ export class WhipSession {
       }
       track.onReceiveRtp.subscribe((rtp) => {
         this.lastMediaAt = Date.now();
+        this.mediaFlowed = true;
         if (kind === "video" && !this.size && videoCodec) {
           this.size = videoSizeFromRtp(videoCodec, rtp.payload);
           if (this.size) this.onSize?.(this.size);
@@ -239,7 +262,9 @@ export class WhipSession {
   }
 
   private checkMedia(): void {
-    if (Date.now() - this.lastMediaAt > this.o.mediaTimeoutMs) void this.end("no media", "dropped");
+    const silentMs = Date.now() - this.lastMediaAt;
+    if (this.mediaFlowed && silentMs > this.o.idleTimeoutMs) void this.end("publisher silent", "dropped");
+    else if (silentMs > this.o.mediaTimeoutMs) void this.end("no media", "dropped");
   }
 
   /**

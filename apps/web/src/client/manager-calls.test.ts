@@ -3,8 +3,9 @@
  * manager is exercised in tests/e2e/web-admin.test.ts): what is sent where, and what a refusal tells the person.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { clip } from "../test-fixtures.ts";
 import { AdminError, adminApi } from "./admin-api.ts";
-import { ManagerRefusal, startStream } from "./manager-calls.ts";
+import { createClip, ManagerRefusal, startStream } from "./manager-calls.ts";
 
 const ADMIN = "operator-secret-0123456789";
 const seen: Array<{ method: string; url: string; auth: string | null; body: string }> = [];
@@ -24,6 +25,13 @@ beforeAll(() => {
       const url = new URL(req.url);
       const body = await req.text();
       seen.push({ method: req.method, url: req.url, auth: req.headers.get("authorization"), body });
+      if (url.pathname === "/clips") {
+        const b = JSON.parse(body) as { stream?: string; videoId?: string };
+        if (b.stream === "busyStream01")
+          return error(429, "rate_limited", "too many clips", { "Retry-After": "20" });
+        if (b.videoId === "gone00000000") return error(404, "video_not_found", "that video was deleted");
+        return json(201, clip({ clipId: "newclip000000001" }));
+      }
       if (url.pathname === "/start_stream") {
         const { creationToken } = JSON.parse(body) as { creationToken?: string };
         if (!creationToken)
@@ -95,5 +103,35 @@ describe("the admin API client", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AdminError);
     expect((err as AdminError).status).toBe(0);
+  });
+});
+
+describe("making a clip", () => {
+  test("posts the body as JSON and parses the clip; a 429 or 4xx says why, with when to retry", async () => {
+    const made = await createClip(base, {
+      stream: "liveStream01",
+      endAt: "2026-11-28T20:00:30.000Z",
+      durationSeconds: 30,
+    });
+    expect(made.watchUrl).toEndWith("/clips/newclip000000001");
+    const post = seen.find((s) => s.url.endsWith("/clips"));
+    expect(JSON.parse(post?.body ?? "")).toEqual({
+      stream: "liveStream01",
+      endAt: "2026-11-28T20:00:30.000Z",
+      durationSeconds: 30,
+    });
+    const busy = await createClip(base, { stream: "busyStream01", durationSeconds: 30 }).catch(
+      (e: unknown) => e,
+    );
+    expect(busy).toBeInstanceOf(ManagerRefusal);
+    expect((busy as ManagerRefusal).status).toBe(429);
+    expect((busy as ManagerRefusal).message).toMatch(/too many clips; try again in 20 s$/);
+    const gone = await createClip(base, {
+      videoId: "gone00000000",
+      startSeconds: 3,
+      durationSeconds: 30,
+    }).catch((e: unknown) => e);
+    expect((gone as ManagerRefusal).status).toBe(404);
+    expect((gone as ManagerRefusal).message).toMatch(/that video was deleted$/);
   });
 });

@@ -1,4 +1,4 @@
-import { ErrorBody, StartedStream, WhipInfo } from "@hearth/contracts/mini";
+import { Clip, ErrorBody, StartedStream, StreamLookup, WhipInfo } from "@hearth/contracts/mini";
 import { retryAfterText } from "../shared/format.ts";
 
 /** A refused manager call: the status, the error code and a sentence for the person (with when to retry). */
@@ -61,4 +61,27 @@ export async function stopStream(managerUrl: string, publicId: string, key: stri
     headers: { authorization: `Bearer ${key}` },
   });
   if (!res.ok && res.status !== 404) throw await failure(res, "Could not end the stream");
+}
+
+/** What POST /clips takes (recordings.ts CreateClipBody): a live stream's last seconds, or a piece of a video. */
+export type ClipRequest =
+  | { stream: string; endAt?: string; durationSeconds: number }
+  | { videoId: string; startSeconds: number; durationSeconds: number };
+
+/** POST /clips: cuts a clip; a refusal (429 with when to retry, 4xx) says why in its message. */
+export async function createClip(managerUrl: string, body: ClipRequest): Promise<Clip> {
+  const res = await fetch(`${managerUrl}/clips`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await failure(res, "Could not make the clip");
+  return Clip.parse(await res.json());
+}
+
+/** GET /stream/:publicId: the stream as the public sees it (live, reconnecting, why a publish was refused). */
+export async function lookupStream(managerUrl: string, publicId: string): Promise<StreamLookup> {
+  const res = await fetch(`${managerUrl}/stream/${encodeURIComponent(publicId)}`);
+  if (!res.ok) throw await failure(res, "Could not read the stream's state");
+  return StreamLookup.parse(await res.json());
 }

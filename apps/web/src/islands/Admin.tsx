@@ -9,6 +9,8 @@ import { AdminError, adminApi, loadAdminToken, saveAdminToken } from "../client/
 import { CreationTokens } from "./admin/creation-tokens.tsx";
 import { NodesTable } from "./admin/nodes-table.tsx";
 import { StreamsTable } from "./admin/streams-table.tsx";
+import { ErrorNotice } from "./form/error-notice.tsx";
+import { InlineField } from "./form/inline-field.tsx";
 
 export interface AdminProps {
   managerUrl: string;
@@ -81,25 +83,15 @@ export default function Admin({ managerUrl, refreshMs }: AdminProps) {
         <p class="muted">
           Enter the instance's ADMIN_TOKEN. It is kept in this browser only and sent only to the manager.
         </p>
-        <label for="admin-token">Admin token</label>
-        <div class="field-row">
-          <input
-            id="admin-token"
-            type="password"
-            autoComplete="off"
-            value={draft}
-            onInput={(e) => setDraft(e.currentTarget.value)}
-            required
-          />
-          <button class="btn btn-primary" type="submit">
-            Sign in
-          </button>
-        </div>
-        {error && (
-          <p class="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
+        <InlineField
+          id="admin-token"
+          label="Admin token"
+          value={draft}
+          onValue={setDraft}
+          submit="Sign in"
+          secret
+        />
+        <ErrorNotice error={error} />
       </form>
     );
   }
@@ -152,11 +144,7 @@ export default function Admin({ managerUrl, refreshMs }: AdminProps) {
           Forget the token
         </button>
       </div>
-      {error && (
-        <p class="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorNotice error={error} />
       <section aria-labelledby="nodes-h">
         <h2 id="nodes-h" class="section-title">
           Media nodes

@@ -5,7 +5,10 @@ import { type SendHealth, sendStatsSampler } from "../client/send-stats.ts";
 import { loadOwnStream, saveOwnStream } from "../client/stream-store.ts";
 import { type WhipSession, whipPublish } from "../client/whip.ts";
 import { ObsSettings } from "./broadcast/obs-settings.tsx";
+import { RecordingSetting } from "./broadcast/recording-setting.tsx";
 import Chat from "./Chat.tsx";
+import { ErrorNotice } from "./form/error-notice.tsx";
+import { InlineField } from "./form/inline-field.tsx";
 
 export interface BroadcastProps {
   managerUrl: string;
@@ -41,7 +44,10 @@ function Health({ h }: { h: SendHealth | null }) {
   );
 }
 
-/** The broadcast studio: create a stream, preview a source, go live over WHIP, OBS settings, moderated chat. */
+/**
+ * The broadcast studio: create a stream, preview a source, go live over WHIP, whether to record, OBS settings,
+ * moderated chat.
+ */
 export default function Broadcast({ managerUrl, creationPolicy = "open" }: BroadcastProps) {
   const [stream, setStream] = useState<StartedStream | null>(null);
   const [loaded, setLoaded] = useState(false);
@@ -174,25 +180,16 @@ export default function Broadcast({ managerUrl, creationPolicy = "open" }: Broad
             />
           </>
         )}
-        <label for="stream-name">Stream title</label>
-        <div class="field-row">
-          <input
-            id="stream-name"
-            value={name}
-            onInput={(e) => setName(e.currentTarget.value)}
-            required
-            maxLength={80}
-            placeholder="Late-night coding"
-          />
-          <button class="btn btn-primary" type="submit">
-            Create stream
-          </button>
-        </div>
-        {error && (
-          <p class="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
+        <InlineField
+          id="stream-name"
+          label="Stream title"
+          value={name}
+          onValue={setName}
+          submit="Create stream"
+          maxLength={80}
+          placeholder="Late-night coding"
+        />
+        <ErrorNotice error={error} />
       </form>
     );
   }
@@ -244,11 +241,7 @@ export default function Broadcast({ managerUrl, creationPolicy = "open" }: Broad
           )}
         </div>
         <Health h={health} />
-        {error && (
-          <p class="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorNotice error={error} />
         <div class="stream-info">
           <h1 class="stream-title">{stream.name}</h1>
           <a href={watchPath} target="_blank" rel="noopener">
@@ -259,7 +252,8 @@ export default function Broadcast({ managerUrl, creationPolicy = "open" }: Broad
             End stream
           </button>
         </div>
-        <ObsSettings stream={stream} />
+        <RecordingSetting managerUrl={managerUrl} stream={stream} />
+        <ObsSettings stream={stream} managerUrl={managerUrl} />
       </div>
       <aside class="watch-chat">
         <Chat

@@ -2,9 +2,17 @@ import { type Rung, StreamLookup } from "@hearth/contracts/mini";
 // The prebuilt light build (no subtitles, EME, alt audio) is the smallest hls.js: the /watch budget needs it.
 import Hls from "hls.js/dist/hls.light.min.mjs";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { formatRung } from "../shared/format.ts";
+import { followPlayback, wallTimeOf } from "../client/playback-clock.ts";
+import { formatDuration, formatRung } from "../shared/format.ts";
 import { shouldJumpToLive } from "../shared/player-stats.ts";
+import { videoTimeAt } from "../shared/program-time.ts";
+import { ClipButton } from "./player/clip-button.tsx";
 import { StatsOverlay } from "./player/stats-overlay.tsx";
+
+/** How far one press of the rewind button goes back. */
+const REWIND_SECONDS = 10;
+/** A live clip is the last this many seconds. */
+const CLIP_SECONDS = 30;
 
 export interface PlayerProps {
   publicId: string;
@@ -15,6 +23,10 @@ export interface PlayerProps {
   reconnecting?: boolean;
   hlsUrl: string;
   rungs: Rung[];
+  /** The live session's recording (StreamLookup.dvr): its EVENT playlist is what rewinding plays. */
+  dvr?: StreamLookup["dvr"];
+  /** The stream's latest finished broadcast, offered on the offline screen. */
+  latest?: { videoId: string; title: string; durationSeconds: number } | null;
   pollMs?: number;
 }
 
@@ -38,13 +50,23 @@ function rungOfLevel(rungs: Rung[], level: { url: string[] | string; height: num
 
 /** The player: hls.js (native HLS where MSE is missing), a quality menu, and an offline screen that turns into the player. */
 export default function Player(props: PlayerProps) {
-  const [info, setInfo] = useState({ live: props.live, hlsUrl: props.hlsUrl, rungs: props.rungs });
+  const [info, setInfo] = useState({
+    live: props.live,
+    hlsUrl: props.hlsUrl,
+    rungs: props.rungs,
+    dvr: props.dvr ?? null,
+  });
+  // Live rewind: "dvr" plays the recording's EVENT playlist from `rewindTo` (a wall time, ms); "live" the edge.
+  const [rewound, setRewound] = useState(false);
+  const rewindTo = useRef<number | null>(null);
   // Its own state, not part of `info`: a flag going up and down must never re-run the source effect.
   const [reconnecting, setReconnecting] = useState(props.reconnecting ?? false);
   const reconnectingNow = useRef(reconnecting);
   reconnectingNow.current = reconnecting;
   const [quality, setQuality] = useState("auto");
-  const [source, setSource] = useState<string | null>(null);
+  // What to play and whether it is the rewind (DVR) playlist: an object, so switching re-runs the player even
+  // when both are the same URL.
+  const [source, setSource] = useState<{ url: string; dvr: boolean } | null>(null);
   const [playing, setPlaying] = useState<string | null>(null);
   const [behind, setBehind] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -63,9 +85,12 @@ export default function Player(props: PlayerProps) {
         setReconnecting(next.live && next.reconnecting);
         // A reconnect at another resolution may change the rungs; the hlsUrl stays, so the player is kept.
         setInfo((cur) =>
-          cur.live === next.live && cur.hlsUrl === next.hlsUrl && cur.rungs.length === next.rungs.length
+          cur.live === next.live &&
+          cur.hlsUrl === next.hlsUrl &&
+          cur.rungs.length === next.rungs.length &&
+          cur.dvr?.hlsUrl === next.dvr?.hlsUrl
             ? cur
-            : { live: next.live, hlsUrl: next.hlsUrl, rungs: next.rungs },
+            : { live: next.live, hlsUrl: next.hlsUrl, rungs: next.rungs, dvr: next.dvr },
         );
       } catch {
         // A missed poll is retried on the next tick; the player keeps playing meanwhile.
@@ -79,28 +104,42 @@ export default function Player(props: PlayerProps) {
   }, [base, props.pollMs]);
 
   // The URL to play: the master playlist for Auto; a fixed rung's own playlist from ?bitrate=.
+  // Rewound: the recording's master (its quality follows the menu through hls.js levels).
+  const dvrUrl = rewound && info.live ? (info.dvr?.hlsUrl ?? null) : null;
   useEffect(() => {
-    if (!info.live) return setSource(null);
+    if (!info.live) {
+      // A new session has a new recording: a rewind never carries over.
+      setRewound(false);
+      return setSource(null);
+    }
+    // Kept when unchanged: a new poll answer with the same URL must not rebuild the player.
+    const play = (url: string, dvr: boolean) =>
+      setSource((cur) => (cur?.url === url && cur.dvr === dvr ? cur : { url, dvr }));
+    if (dvrUrl) return play(dvrUrl, true);
     const rung = info.rungs.find((r) => r.name === quality);
-    if (!rung) return setSource(info.hlsUrl);
+    if (!rung) return play(info.hlsUrl, false);
     let stopped = false;
     fetchLookup(`${base}?bitrate=${rung.bandwidth}`)
-      .then((l) => !stopped && setSource(l.hlsUrl))
+      .then((l) => !stopped && play(l.hlsUrl, false))
       .catch(() => !stopped && setProblem("Could not switch quality; staying on Auto."));
     return () => {
       stopped = true;
     };
-  }, [info, quality, base]);
+  }, [info, quality, base, dvrUrl]);
 
   useEffect(() => {
     const el = video.current;
-    if (!el || !source) return;
+    const root = el?.parentElement;
+    if (!el || !root || !source) return;
+    const url = source.url;
     const fixed = info.rungs.find((r) => r.name === quality);
     setPlaying(fixed?.name ?? null);
     setProblem(null);
+    const stopFollowing = followPlayback(root, el, () => hls.current);
+    if (source.dvr) return playDvr(el, url, fixed, stopFollowing);
     if (!Hls.isSupported()) {
       // Safari/iOS: no MSE (or no need), the browser plays HLS itself.
-      if (el.canPlayType("application/vnd.apple.mpegurl")) el.src = source;
+      if (el.canPlayType("application/vnd.apple.mpegurl")) el.src = url;
       else setProblem("This browser cannot play HLS video.");
       return;
     }
@@ -153,12 +192,12 @@ export default function Player(props: PlayerProps) {
       retry = setTimeout(() => {
         // A stream that just went live may not have its master playlist yet: load it again. Any other
         // network failure (a playlist or part that timed out) resumes loading where it stopped.
-        if (manifest) h.loadSource(source);
+        if (manifest) h.loadSource(url);
         h.startLoad();
       }, 1000);
     });
     h.on(Hls.Events.FRAG_BUFFERED, () => setProblem(null));
-    h.loadSource(source);
+    h.loadSource(url);
     h.attachMedia(el);
     el.play().catch(() => {});
     const edge = setInterval(() => {
@@ -182,6 +221,7 @@ export default function Player(props: PlayerProps) {
       setBehind(pos !== null && pos - el.currentTime > 10);
     }, 1000);
     return () => {
+      stopFollowing();
       clearTimeout(retry);
       clearInterval(edge);
       el.removeEventListener("waiting", onWaiting);
@@ -189,6 +229,51 @@ export default function Player(props: PlayerProps) {
       hls.current = null;
     };
   }, [source]);
+
+  // Rewound, the quality menu picks an hls.js level of the recording's master (same rungs as live).
+  useEffect(() => {
+    const h = hls.current;
+    if (!dvrUrl || !h) return;
+    const rung = info.rungs.find((r) => r.name === quality);
+    h.currentLevel = rung ? h.levels.findIndex((l) => l.height === rung.height) : -1;
+  }, [quality]);
+
+  /** Plays the recording's EVENT playlist from the wall time asked for (plain HLS: rewound, latency is moot). */
+  function playDvr(el: HTMLVideoElement, url: string, fixed: Rung | undefined, stop: () => void) {
+    if (!Hls.isSupported()) {
+      el.src = url;
+      return stop;
+    }
+    const h = new Hls({ backBufferLength: 60 });
+    hls.current = h;
+    // hls.js starts an EVENT playlist near its live edge; once that first piece is in (hls.js has made its own
+    // start seek), move to the frame that was on screen minus the rewind. Restarting the load from inside
+    // LEVEL_LOADED instead can leave hls.js waiting on an aborted fragment.
+    const toStart = (_e: unknown, d: { frag: { sn: number | "initSegment" } }) => {
+      if (d.frag.sn === "initSegment") return;
+      h.off(Hls.Events.FRAG_BUFFERED, toStart);
+      const fragments = h.latestLevelDetails?.fragments;
+      const at = rewindTo.current === null || !fragments ? null : videoTimeAt(fragments, rewindTo.current);
+      if (at !== null) el.currentTime = at;
+    };
+    h.on(Hls.Events.FRAG_BUFFERED, toStart);
+    h.on(Hls.Events.MANIFEST_PARSED, () => {
+      if (fixed) h.currentLevel = h.levels.findIndex((l) => l.height === fixed.height);
+    });
+    h.on(Hls.Events.ERROR, (_e, d) => {
+      if (!d.fatal) return;
+      if (d.type === Hls.ErrorTypes.MEDIA_ERROR) h.recoverMediaError();
+      else setTimeout(() => h.startLoad(), 1000);
+    });
+    h.loadSource(url);
+    h.attachMedia(el);
+    el.play().catch(() => {});
+    return () => {
+      stop();
+      h.destroy();
+      hls.current = null;
+    };
+  }
 
   const about = (
     <div class="stream-info">
@@ -207,6 +292,17 @@ export default function Player(props: PlayerProps) {
           <div class="offline-card">
             <span class="badge badge-offline">OFFLINE</span>
             <p class="offline-title">{props.name} is offline</p>
+            {props.latest && (
+              <p>
+                <a
+                  class="btn btn-primary"
+                  href={`/videos/${props.latest.videoId}`}
+                  data-testid="latest-broadcast"
+                >
+                  {`Watch the latest broadcast (${formatDuration(props.latest.durationSeconds)})`}
+                </a>
+              </p>
+            )}
             <p class="muted">This page will start playing by itself as soon as the stream goes live.</p>
           </div>
         </div>
@@ -218,12 +314,40 @@ export default function Player(props: PlayerProps) {
     const pos = hls.current?.liveSyncPosition;
     if (video.current && pos) video.current.currentTime = pos;
   };
+  const rewind = () => {
+    const el = video.current;
+    if (!el) return;
+    if (rewound) {
+      el.currentTime = Math.max(0, el.currentTime - REWIND_SECONDS);
+      return;
+    }
+    const wall = wallTimeOf(hls.current, el);
+    rewindTo.current = (wall ?? Date.now()) - REWIND_SECONDS * 1000;
+    setRewound(true);
+  };
+  const goLive = () => {
+    rewindTo.current = null;
+    setRewound(false);
+  };
+  const clipRequest = () => {
+    const el = video.current;
+    if (!el) return null;
+    if (dvrUrl && info.dvr) {
+      // Rewound: the recording's own timeline is the player's.
+      const start = Math.max(0, el.currentTime - CLIP_SECONDS);
+      return { videoId: info.dvr.videoId, startSeconds: start, durationSeconds: CLIP_SECONDS };
+    }
+    const wall = wallTimeOf(hls.current, el);
+    const endAt = new Date(wall ?? Date.now()).toISOString();
+    return { stream: props.publicId, endAt, durationSeconds: CLIP_SECONDS };
+  };
   return (
     <>
       <div
         class="player"
         data-testid="player"
         data-state="live"
+        data-mode={dvrUrl ? "dvr" : "live"}
         data-rung={playing ?? ""}
         data-reconnecting={reconnecting ? "true" : "false"}
       >
@@ -245,7 +369,11 @@ export default function Player(props: PlayerProps) {
         )}
         {showStats && <StatsOverlay hls={hls} video={video} rung={playing} />}
         <div class="player-bar">
-          <span class="badge badge-live">LIVE</span>
+          {dvrUrl ? (
+            <span class="badge badge-offline">REWOUND</span>
+          ) : (
+            <span class="badge badge-live">LIVE</span>
+          )}
           {playing && <span class="muted small" data-testid="playing-rung">{`Playing ${playing}`}</span>}
           {problem && (
             <span class="muted small" role="status">
@@ -263,11 +391,28 @@ export default function Player(props: PlayerProps) {
           >
             Stats
           </button>
-          {behind && (
+          {behind && !dvrUrl && (
             <button type="button" class="btn btn-small" onClick={catchUp}>
               Jump to live
             </button>
           )}
+          {info.dvr && (
+            <button
+              type="button"
+              class="btn btn-small"
+              data-testid="rewind"
+              aria-label={`Back ${REWIND_SECONDS} seconds`}
+              onClick={rewind}
+            >
+              {`−${REWIND_SECONDS} s`}
+            </button>
+          )}
+          {dvrUrl && (
+            <button type="button" class="btn btn-small btn-primary" data-testid="go-live" onClick={goLive}>
+              Go live
+            </button>
+          )}
+          <ClipButton managerUrl={props.managerUrl} request={clipRequest} />
           <label class="quality">
             <span>Quality</span>
             <select value={quality} onChange={(e) => setQuality(e.currentTarget.value)} data-testid="quality">

@@ -1,5 +1,6 @@
-import { PublicId, type StreamLookup } from "@hearth/contracts/mini";
+import { PublicId, type StreamLookup, type Video } from "@hearth/contracts/mini";
 import { Layout } from "../components/layout.tsx";
+import { VideoRow } from "../components/video-row.tsx";
 import Chat from "../islands/Chat.tsx";
 import Player from "../islands/Player.tsx";
 import { island } from "../runtime/island.tsx";
@@ -10,8 +11,11 @@ import ErrorPage from "./_500.tsx";
 const PlayerIsland = island("Player", Player);
 const ChatIsland = island("Chat", Chat);
 
+/** How many past broadcasts the watch page lists. */
+const PAST_BROADCASTS = 8;
+
 type Data =
-  | { kind: "ok"; stream: StreamLookup; managerUrl: string; thumbnailUrl: string }
+  | { kind: "ok"; stream: StreamLookup; managerUrl: string; thumbnailUrl: string; videos: Video[] }
   | { kind: "missing" }
   | { kind: "unavailable"; retry: string };
 
@@ -23,6 +27,11 @@ export const handler: RouteModule<Data>["handler"] = {
       return { data: { kind: "missing" }, head: { title: "Stream not found · Hearth" }, status: 404 };
     }
     let stream: StreamLookup | null;
+    // The past broadcasts are extra: a failure there leaves them out rather than failing the page.
+    const pastVideos = ctx.manager
+      .listVideos({ stream: publicId, limit: PAST_BROADCASTS + 1 })
+      .then((l) => l.videos.filter((v) => v.state === "ready").slice(0, PAST_BROADCASTS))
+      .catch(() => [] as Video[]);
     try {
       stream = await ctx.manager.lookup(publicId);
     } catch {
@@ -40,7 +49,7 @@ export const handler: RouteModule<Data>["handler"] = {
       ? `${stream.name} is live on Hearth.`
       : `${stream.name} on Hearth (offline).`;
     return {
-      data: { kind: "ok", stream, managerUrl: ctx.managerUrl, thumbnailUrl },
+      data: { kind: "ok", stream, managerUrl: ctx.managerUrl, thumbnailUrl, videos: await pastVideos },
       head: {
         title: stream.live ? `🔴 ${title}` : title,
         description,
@@ -71,6 +80,7 @@ export default function Watch({ data }: { data: Data }) {
     );
   }
   const s = data.stream;
+  const latest = data.videos[0];
   return (
     <Layout>
       <div class="watch">
@@ -83,7 +93,14 @@ export default function Watch({ data }: { data: Data }) {
             reconnecting={s.reconnecting}
             hlsUrl={s.hlsUrl}
             rungs={s.rungs}
+            dvr={s.dvr}
+            latest={
+              latest
+                ? { videoId: latest.videoId, title: latest.title, durationSeconds: latest.durationSeconds }
+                : null
+            }
           />
+          <VideoRow videos={data.videos} heading="Past broadcasts" id="past-broadcasts" />
         </div>
         <aside class="watch-chat">
           <ChatIsland chatUrl={s.chatUrl} />

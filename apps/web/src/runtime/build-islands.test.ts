@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { lookup, testApp } from "../test-fixtures.ts";
+import { emptyManager, lookup, testApp, video } from "../test-fixtures.ts";
 import { buildIslands, islandFiles } from "./build-islands.ts";
 
 const bundle = await buildIslands();
@@ -20,13 +20,23 @@ function firstLoadGzip(names: string[]): number {
 describe("island build", () => {
   test("every PascalCase module in islands/ is an entry, plus boot", () => {
     const names = islandFiles().map((f) => f.replace(/^.*\/(\w+)\.tsx$/, "$1"));
-    expect(names.sort()).toEqual(["Admin", "Broadcast", "Chat", "Directory", "Player"]);
+    expect(names.sort()).toEqual([
+      "Admin",
+      "Broadcast",
+      "Chat",
+      "ChatReplay",
+      "Directory",
+      "Player",
+      "VodPlayer",
+    ]);
     expect(Object.keys(bundle.entries).sort()).toEqual([
       "Admin",
       "Broadcast",
       "Chat",
+      "ChatReplay",
       "Directory",
       "Player",
+      "VodPlayer",
       "boot",
     ]);
   });
@@ -43,19 +53,27 @@ describe("island build", () => {
   test("/watch loads under 150 KB of gzip JavaScript, hls.js included", () => {
     const watch = firstLoadGzip(["Player", "Chat"]);
     expect(watch).toBeLessThan(150 * 1024);
-    // hls.js really is in that set (the budget would be meaningless without it).
-    const player = bundle.files.get(bundle.entries.Player ?? "") ?? "";
-    expect(player.length).toBeGreaterThan(200_000);
+    // hls.js really is in that set (the budget would be meaningless without it); it is a chunk of its own now
+    // that the recordings' player shares it.
+    const sizes = bundle.scriptsFor(["Player"]).map((p) => (bundle.files.get(p) ?? "").length);
+    expect(Math.max(...sizes)).toBeGreaterThan(200_000);
+  });
+
+  test("/videos/:id (player, clip button, chat replay) loads under the same 150 KB", () => {
+    expect(firstLoadGzip(["VodPlayer", "ChatReplay"])).toBeLessThan(150 * 1024);
+  });
+
+  test("the served video page references only files the bundle has", async () => {
+    const app = testApp(emptyManager({ video: async (id) => video({ videoId: id }) }), bundle);
+    const html = await (await app.request("/videos/vid0000000000001")).text();
+    const refs = [...html.matchAll(/"(\/islands\/[^"]+\.js)"/g)].map((m) => m[1] as string);
+    expect(refs.some((r) => r.includes("VodPlayer"))).toBe(true);
+    expect(refs.some((r) => r.includes("ChatReplay"))).toBe(true);
+    for (const ref of refs) expect((await app.request(ref)).status).toBe(200);
   });
 
   test("the served watch page references only files the bundle has", async () => {
-    const app = testApp(
-      {
-        listStreams: async () => ({ streams: [], nextCursor: null }),
-        lookup: async (id) => lookup({ publicId: id }),
-      },
-      bundle,
-    );
+    const app = testApp(emptyManager({ lookup: async (id) => lookup({ publicId: id }) }), bundle);
     const html = await (await app.request("/watch/abcdEFGH1234")).text();
     const refs = [...html.matchAll(/"(\/islands\/[^"]+\.js)"/g)].map((m) => m[1] as string);
     expect(refs.length).toBeGreaterThan(3);

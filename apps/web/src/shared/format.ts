@@ -31,3 +31,19 @@ export function formatRung(r: { name: string; bandwidth: number }): string {
   const mbps = r.bandwidth / 1_000_000;
   return `${r.name} · ${mbps >= 1 ? `${mbps.toFixed(1)} Mbps` : `${Math.round(r.bandwidth / 1000)} kbps`}`;
 }
+
+/** "1:02:03" / "4:05" for a length in seconds (a video's or clip's duration). */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+/** "Nov 28, 2026" for an ISO time, in UTC so the server's render and the browser's agree. */
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+}

@@ -1,5 +1,6 @@
 import type { CreationTokenInfo, IssuedCreationToken } from "@hearth/contracts/mini";
 import { useState } from "preact/hooks";
+import { AdminTable } from "./admin-table.tsx";
 
 export interface CreationTokensProps {
   tokens: CreationTokenInfo[];
@@ -69,41 +70,28 @@ export function CreationTokens({ tokens, issued, onIssue, onRevoke }: CreationTo
       {tokens.length === 0 ? (
         <p class="muted">No creation tokens yet.</p>
       ) : (
-        <table class="admin-table" data-testid="admin-tokens">
-          <thead>
-            <tr>
-              <th scope="col">Label</th>
-              <th scope="col">State</th>
-              <th scope="col">Uses left</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+        <AdminTable testId="admin-tokens" columns={["Label", "State", "Uses left", "Expires"]} actions>
+          {tokens.map((t) => (
+            <tr key={t.id} data-token-id={t.id}>
+              <td>{t.label || "—"}</td>
+              <td>{state(t, now)}</td>
+              <td>{t.usesLeft ?? "unlimited"}</td>
+              <td>{t.expiresAt ? new Date(t.expiresAt).toLocaleString() : "never"}</td>
+              <td>
+                {!t.revokedAt && (
+                  <button
+                    type="button"
+                    class="btn btn-small"
+                    onClick={() => onRevoke(t)}
+                    aria-label={`Revoke token ${t.label || t.id}`}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {tokens.map((t) => (
-              <tr key={t.id} data-token-id={t.id}>
-                <td>{t.label || "—"}</td>
-                <td>{state(t, now)}</td>
-                <td>{t.usesLeft ?? "unlimited"}</td>
-                <td>{t.expiresAt ? new Date(t.expiresAt).toLocaleString() : "never"}</td>
-                <td>
-                  {!t.revokedAt && (
-                    <button
-                      type="button"
-                      class="btn btn-small"
-                      onClick={() => onRevoke(t)}
-                      aria-label={`Revoke token ${t.label || t.id}`}
-                    >
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </AdminTable>
       )}
     </>
   );

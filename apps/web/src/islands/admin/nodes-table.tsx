@@ -1,4 +1,5 @@
 import type { AdminNode } from "@hearth/contracts/mini";
+import { AdminTable } from "./admin-table.tsx";
 
 /** "42 %" of a node's budget in use; "—" when the node reports none. */
 function usage(n: AdminNode): string {
@@ -10,31 +11,23 @@ function usage(n: AdminNode): string {
 export function NodesTable({ nodes }: { nodes: AdminNode[] }) {
   if (nodes.length === 0) return <p class="muted">No media node has reported yet.</p>;
   return (
-    <table class="admin-table" data-testid="admin-nodes">
-      <thead>
-        <tr>
-          <th scope="col">Node</th>
-          <th scope="col">Health</th>
-          <th scope="col">Streams</th>
-          <th scope="col">Capacity in use</th>
-          <th scope="col">Last heartbeat</th>
+    <AdminTable
+      testId="admin-nodes"
+      columns={["Node", "Health", "Streams", "Capacity in use", "Last heartbeat"]}
+    >
+      {nodes.map((n) => (
+        <tr key={n.id} data-node-id={n.id}>
+          <td>{n.id}</td>
+          <td>
+            <span class={`badge ${n.healthy ? "badge-ok" : "badge-offline"}`}>
+              {n.healthy ? "healthy" : "silent"}
+            </span>
+          </td>
+          <td>{n.streams}</td>
+          <td>{usage(n)}</td>
+          <td class="muted small">{new Date(n.heartbeatAt).toLocaleTimeString()}</td>
         </tr>
-      </thead>
-      <tbody>
-        {nodes.map((n) => (
-          <tr key={n.id} data-node-id={n.id}>
-            <td>{n.id}</td>
-            <td>
-              <span class={`badge ${n.healthy ? "badge-ok" : "badge-offline"}`}>
-                {n.healthy ? "healthy" : "silent"}
-              </span>
-            </td>
-            <td>{n.streams}</td>
-            <td>{usage(n)}</td>
-            <td class="muted small">{new Date(n.heartbeatAt).toLocaleTimeString()}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </AdminTable>
   );
 }

@@ -1,4 +1,5 @@
 import type { AdminStream } from "@hearth/contracts/mini";
+import { AdminTable } from "./admin-table.tsx";
 
 /** What the ingest looks like from the node: reconnecting, not real-time, or fine. */
 function ingestHealth(s: AdminStream): string {
@@ -19,55 +20,44 @@ export interface StreamsTableProps {
 export function StreamsTable({ streams, ending, onEnd }: StreamsTableProps) {
   if (streams.length === 0) return <p class="muted">No streams right now.</p>;
   return (
-    <table class="admin-table" data-testid="admin-streams">
-      <thead>
-        <tr>
-          <th scope="col">Stream</th>
-          <th scope="col">State</th>
-          <th scope="col">Node</th>
-          <th scope="col">Rungs</th>
-          <th scope="col">Viewers</th>
-          <th scope="col">Ingest</th>
-          <th scope="col">
-            <span class="sr-only">Actions</span>
-          </th>
+    <AdminTable
+      testId="admin-streams"
+      columns={["Stream", "State", "Node", "Rungs", "Viewers", "Ingest"]}
+      actions
+    >
+      {streams.map((s) => (
+        <tr key={s.publicId} data-public-id={s.publicId} data-live={s.live ? "true" : "false"}>
+          <td>
+            <a href={`/watch/${s.publicId}`}>{s.name}</a>
+            <div class="muted small">{s.publicId}</div>
+          </td>
+          <td>
+            {s.live ? (
+              <span class="badge badge-live">LIVE</span>
+            ) : (
+              <span class="badge badge-offline">OFFLINE</span>
+            )}
+          </td>
+          <td>{s.node ?? "—"}</td>
+          <td>
+            {s.rungs.length > 0 ? s.rungs.join(", ") : "—"}
+            {s.quality && s.quality !== "full" && <div class="muted small">{`quality: ${s.quality}`}</div>}
+          </td>
+          <td>{s.viewers}</td>
+          <td data-testid="ingest-health">{ingestHealth(s)}</td>
+          <td>
+            <button
+              type="button"
+              class="btn btn-small btn-danger"
+              disabled={ending.has(s.publicId)}
+              onClick={() => onEnd(s)}
+              aria-label={`End stream ${s.name}`}
+            >
+              {ending.has(s.publicId) ? "Ending…" : "End stream"}
+            </button>
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {streams.map((s) => (
-          <tr key={s.publicId} data-public-id={s.publicId} data-live={s.live ? "true" : "false"}>
-            <td>
-              <a href={`/watch/${s.publicId}`}>{s.name}</a>
-              <div class="muted small">{s.publicId}</div>
-            </td>
-            <td>
-              {s.live ? (
-                <span class="badge badge-live">LIVE</span>
-              ) : (
-                <span class="badge badge-offline">OFFLINE</span>
-              )}
-            </td>
-            <td>{s.node ?? "—"}</td>
-            <td>
-              {s.rungs.length > 0 ? s.rungs.join(", ") : "—"}
-              {s.quality && s.quality !== "full" && <div class="muted small">{`quality: ${s.quality}`}</div>}
-            </td>
-            <td>{s.viewers}</td>
-            <td data-testid="ingest-health">{ingestHealth(s)}</td>
-            <td>
-              <button
-                type="button"
-                class="btn btn-small btn-danger"
-                disabled={ending.has(s.publicId)}
-                onClick={() => onEnd(s)}
-                aria-label={`End stream ${s.name}`}
-              >
-                {ending.has(s.publicId) ? "Ending…" : "End stream"}
-              </button>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </AdminTable>
   );
 }

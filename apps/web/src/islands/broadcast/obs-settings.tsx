@@ -1,5 +1,9 @@
-import type { StartedStream } from "@hearth/contracts/mini";
-import { useState } from "preact/hooks";
+import type { StartedStream, StreamLookup } from "@hearth/contracts/mini";
+import { useEffect, useState } from "preact/hooks";
+import { lookupStream } from "../../client/manager-calls.ts";
+
+/** How often the panel asks whether the encoder got through. */
+const STATUS_POLL_MS = 3000;
 
 function CopyButton({ value, label }: { value: string; label: string }) {
   const [done, setDone] = useState(false);
@@ -38,11 +42,52 @@ function Field({ label, value, secret }: { label: string; value: string; secret?
   );
 }
 
+/** What the encoder's stream looks like from the manager: OBS itself only says "failed to connect" when refused. */
+export function statusLine(view: StreamLookup | null): { text: string; refused: boolean } {
+  if (!view) return { text: "Waiting for your encoder…", refused: false };
+  if (view.live) return { text: view.reconnecting ? "Reconnecting…" : "Live", refused: false };
+  if (view.refusal) return { text: `Refused: ${view.refusal.message}`, refused: true };
+  return { text: "Waiting for your encoder…", refused: false };
+}
+
+function EncoderStatus({ managerUrl, publicId }: { managerUrl: string; publicId: string }) {
+  const [view, setView] = useState<StreamLookup | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        const v = await lookupStream(managerUrl, publicId);
+        if (!stopped) setView(v);
+      } catch {
+        // A missed poll keeps the last status; the next one tries again.
+      }
+      if (!stopped) timer = setTimeout(poll, STATUS_POLL_MS);
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [managerUrl, publicId]);
+  const line = statusLine(view);
+  return (
+    <p
+      class={line.refused ? "notice notice-error" : "muted small"}
+      data-testid="encoder-status"
+      role="status"
+    >
+      {line.text}
+    </p>
+  );
+}
+
 /** OBS / external encoder settings; the key stays masked until revealed. */
-export function ObsSettings({ stream }: { stream: StartedStream }) {
+export function ObsSettings({ stream, managerUrl }: { stream: StartedStream; managerUrl: string }) {
   return (
     <details class="panel obs">
       <summary>Stream from OBS or another encoder</summary>
+      <EncoderStatus managerUrl={managerUrl} publicId={stream.publicId} />
       <p class="muted small">
         In OBS: Settings → Stream → Service "Custom…". Keep the key secret: anyone with it can stream as you.
       </p>

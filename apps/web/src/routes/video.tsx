@@ -1,0 +1,100 @@
+import type { Video } from "@hearth/contracts/mini";
+import { Layout } from "../components/layout.tsx";
+import ChatReplay from "../islands/ChatReplay.tsx";
+import VodPlayer from "../islands/VodPlayer.tsx";
+import { island } from "../runtime/island.tsx";
+import type { RouteModule } from "../runtime/route.ts";
+import { formatDate, formatDuration } from "../shared/format.ts";
+import NotFound from "./_404.tsx";
+import ErrorPage from "./_500.tsx";
+
+const VodPlayerIsland = island("VodPlayer", VodPlayer);
+const ChatReplayIsland = island("ChatReplay", ChatReplay);
+
+type Data =
+  | { kind: "ok"; video: Video; managerUrl: string }
+  | { kind: "missing" }
+  | { kind: "unavailable"; retry: string };
+
+/** GET /videos/:videoId: a past broadcast, its details in the HTML so it is useful before (and without) JavaScript. */
+export const handler: RouteModule<Data>["handler"] = {
+  async GET(_req, ctx) {
+    let video: Video | null;
+    try {
+      video = await ctx.manager.video(ctx.params.videoId ?? "");
+    } catch {
+      return {
+        data: { kind: "unavailable", retry: ctx.url.pathname },
+        head: { title: "Unavailable · Hearth" },
+        status: 503,
+      };
+    }
+    if (!video)
+      return { data: { kind: "missing" }, head: { title: "Video not found · Hearth" }, status: 404 };
+    const description = `${video.title}: broadcast of ${formatDate(video.startedAt)} on Hearth (${formatDuration(video.durationSeconds)}).`;
+    return {
+      data: { kind: "ok", video, managerUrl: ctx.managerUrl },
+      head: {
+        title: `${video.title} · Past broadcast · Hearth`,
+        description,
+        og: {
+          title: video.title,
+          description,
+          type: "video.other",
+          url: ctx.url.toString(),
+          image: video.thumbnailUrl,
+          site_name: "Hearth",
+        },
+      },
+    };
+  },
+};
+
+/** The video page: the recording's player, its details, and its chat replayed beside it. */
+export default function VideoPage({ data }: { data: Data }) {
+  if (data.kind === "missing") return <NotFound data={{ what: "This video does not exist" }} />;
+  if (data.kind === "unavailable") {
+    return (
+      <ErrorPage
+        data={{
+          message: "The video service is not answering right now. Try again in a moment.",
+          retry: data.retry,
+        }}
+      />
+    );
+  }
+  const v = data.video;
+  return (
+    <Layout>
+      <div class="watch">
+        <div class="watch-main">
+          <VodPlayerIsland
+            hlsUrl={v.hlsUrl}
+            title={v.title}
+            posterUrl={v.thumbnailUrl}
+            managerUrl={data.managerUrl}
+            videoId={v.videoId}
+          />
+          <div class="stream-info">
+            <h1 class="stream-title" data-testid="video-title">
+              {v.title}
+            </h1>
+            {v.state === "recording" && <span class="badge badge-live">LIVE</span>}
+          </div>
+          <p class="video-meta muted">
+            <time datetime={v.startedAt} data-testid="video-date">
+              {formatDate(v.startedAt)}
+            </time>
+            <span data-testid="video-duration">{formatDuration(v.durationSeconds)}</span>
+            <a href={`/watch/${v.publicId}`} data-testid="stream-link">
+              Go to the channel
+            </a>
+          </p>
+        </div>
+        <aside class="watch-chat">
+          <ChatReplayIsland replayUrl={v.chatReplayUrl} growing={v.state === "recording"} />
+        </aside>
+      </div>
+    </Layout>
+  );
+}
