@@ -1,6 +1,7 @@
 import type { ClipCutRequest, ClipCutResult } from "@hearth/contracts";
 import type { ThumbnailMaker } from "./recording-thumbnail.ts";
 import { usableEntries } from "./recovery.ts";
+import { aligned } from "./rung-alignment.ts";
 import type { IndexEntry, RecordingMeta, RecordingStorage } from "./storage.ts";
 import { indexSeconds } from "./vod-playlist.ts";
 
@@ -67,8 +68,10 @@ export async function cutClip(
   const meta = await storage.readMeta("recordings", req.videoId);
   if (!meta) throw new ClipCutError("unknown_recording", "no such recording");
   const reference = meta.rungs[0];
-  const byRung = new Map<string, IndexEntry[]>();
-  for (const r of meta.rungs) byRung.set(r.name, await usableEntries(storage, req.videoId, r.name));
+  const stored = new Map<string, IndexEntry[]>();
+  for (const r of meta.rungs) stored.set(r.name, await usableEntries(storage, req.videoId, r.name));
+  // Offsets count along the recording's timeline as its playlists show it: from the rungs' common start.
+  const byRung = aligned(stored);
   const range = reference
     ? selectRange(byRung.get(reference.name) ?? [], req.range, req.durationSeconds)
     : null;

@@ -6,7 +6,7 @@ import type { RecordingReport } from "@hearth/contracts";
 import { createLogger } from "@hearth/server-kit";
 import { manualTimers } from "../../testing/manual-timers.ts";
 import { feedFragments, SYNTHETIC_INIT } from "../../testing/test-feed.ts";
-import { RenditionPackager } from "../llhls/rendition-packager.ts";
+import { RenditionPackager, SessionClock } from "../llhls/rendition-packager.ts";
 import { LiveRecordings } from "./live-recordings.ts";
 import { Recorder } from "./recorder.ts";
 import type { RecordingReporter } from "./recording-reporter.ts";
@@ -28,7 +28,7 @@ function collectingReporter(): RecordingReporter & { reports: RecordingReport[] 
   };
 }
 
-function setup(videoId: string, storage = new FsRecordingStorage(root)) {
+function setup(videoId: string, storage = new FsRecordingStorage(root), attachSource = true) {
   const clock = manualTimers();
   const live = new LiveRecordings();
   const reporter = collectingReporter();
@@ -55,7 +55,7 @@ function setup(videoId: string, storage = new FsRecordingStorage(root)) {
     closeAtTarget: true,
     now: clock.timers.now,
   });
-  recorder.attach("source", p);
+  if (attachSource) recorder.attach("source", p);
   return { clock, live, reporter, recorder, p, storage, errors: () => errors };
 }
 
@@ -107,6 +107,34 @@ describe("Recorder", () => {
     expect(last?.durationSeconds).toBeCloseTo(8, 5);
     expect(last?.bytes).toBeGreaterThan(0);
     expect(last?.endedAt).not.toBeNull();
+  });
+
+  test("a rung whose first segment closed a segment before the others': the recording starts where they all do", async () => {
+    const { clock, reporter, recorder, p, storage } = setup("rec0000000000005", undefined, false);
+    const sessionClock = new SessionClock();
+    const source = new RenditionPackager({ ...p.o, clock: sessionClock });
+    const low = new RenditionPackager({ ...p.o, clock: sessionClock });
+    recorder.attach("source", source);
+    recorder.attach("360p", low);
+    recorder.start();
+    source.beginInput(SYNTHETIC_INIT);
+    low.beginInput(SYNTHETIC_INIT);
+    feedFragments(source, 25); // media 0-5 s
+    feedFragments(low, 20, { t0: 1 }); // media 1-5 s: its first segment is the source's second
+    clock.advance(1000);
+    source.end();
+    low.end();
+    await recorder.finish();
+    await recorder.reported;
+    const last = reporter.reports.at(-1);
+    const sourceIndex = await storage.readIndex("recordings", "rec0000000000005", "source");
+    const lowIndex = await storage.readIndex("recordings", "rec0000000000005", "360p");
+    expect(sourceIndex).toHaveLength(5);
+    expect(lowIndex).toHaveLength(4);
+    // Dated from the low rung's first segment, and as long as the playlists show it (the source's first is trimmed).
+    expect(last?.startedAt).toBe(lowIndex[0]?.pdt);
+    expect(last?.startedAt).toBe((sourceIndex[0]?.pdt ?? 0) + 1000);
+    expect(last?.durationSeconds).toBeCloseTo(4, 5);
   });
 
   test("a failed write stops this recording only: counted once, the packager goes on, what was written stays", async () => {

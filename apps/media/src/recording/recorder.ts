@@ -6,7 +6,11 @@ import type { RenditionPackager, Segment } from "../llhls/rendition-packager.ts"
 import type { LiveRecordings } from "./live-recordings.ts";
 import type { RecordingReporter } from "./recording-reporter.ts";
 import type { ThumbnailMaker } from "./recording-thumbnail.ts";
+import { commonStart, fromStart } from "./rung-alignment.ts";
 import type { IndexEntry, RecordingMeta, RecordingStorage, StoredRung } from "./storage.ts";
+
+/** Rungs' first segments close at most a segment or two apart: the reference's first few are all that may be trimmed. */
+const HEAD_SEGMENTS = 4;
 
 export interface RecorderOptions {
   videoId: string;
@@ -57,7 +61,10 @@ export class Recorder {
   private reference: string | null = null;
   private seconds = 0;
   private bytes = 0;
-  private firstPdt: number | null = null;
+  /** Each rung's first segment (its program date-time): the recording starts at the latest (rung-alignment.ts). */
+  private readonly firstByRung = new Map<string, IndexEntry>();
+  /** The reference rung's first few segments: those before the common start are not in the playlists. */
+  private readonly referenceHead: IndexEntry[] = [];
   private lastEnd: number | null = null;
   private thumbDone = false;
   private thumbPending: Promise<void> = Promise.resolve();
@@ -173,8 +180,9 @@ export class Recorder {
     // The index line last: every whole line names a whole file.
     await storage.appendIndex("recordings", id, j.rung, j.entry);
     this.bytes += j.bytes.length;
+    if (!this.firstByRung.has(j.rung)) this.firstByRung.set(j.rung, j.entry);
     if (j.rung !== this.reference) return;
-    this.firstPdt ??= j.entry.pdt;
+    if (this.referenceHead.length < HEAD_SEGMENTS) this.referenceHead.push(j.entry);
     this.seconds += j.entry.duration;
     this.lastEnd = j.entry.pdt + Math.round(j.entry.duration * 1000);
     for (const w of this.waiters) if (w.ms <= this.lastEnd) w.done();
@@ -223,15 +231,18 @@ export class Recorder {
   }
 
   private report(state: "recording" | "ready"): RecordingReport {
+    const start = commonStart([...this.firstByRung.values()].map((e) => [e]));
+    const before = this.referenceHead.length - fromStart(this.referenceHead, start).length;
+    const trimmed = this.referenceHead.slice(0, before).reduce((t, e) => t + e.duration, 0);
     return {
       videoId: this.o.videoId,
       publicId: this.o.publicId,
       node: this.o.node,
       session: this.o.session.slice(0, 64),
       state,
-      startedAt: Math.round(this.firstPdt ?? this.meta.createdAt),
+      startedAt: Math.round(start ?? this.meta.createdAt),
       endedAt: state === "ready" ? Math.round(this.meta.endedAt ?? this.o.timers.now()) : null,
-      durationSeconds: this.seconds,
+      durationSeconds: Math.max(0, this.seconds - trimmed),
       bytes: this.bytes,
     };
   }

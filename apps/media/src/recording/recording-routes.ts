@@ -5,7 +5,14 @@ import { HLS_CORS, hlsError } from "../hls-responses.ts";
 import { ClipCutError, cutClip } from "./clip-cutter.ts";
 import type { LiveRecordings } from "./live-recordings.ts";
 import type { ThumbnailMaker } from "./recording-thumbnail.ts";
-import { type Collection, parseMediaName, type RecordingStorage } from "./storage.ts";
+import { aligned } from "./rung-alignment.ts";
+import {
+  type Collection,
+  type IndexEntry,
+  parseMediaName,
+  type RecordingMeta,
+  type RecordingStorage,
+} from "./storage.ts";
 import { renderRecordingMaster, renderRecordingPlaylist } from "./vod-playlist.ts";
 
 const PLAYLIST = "application/vnd.apple.mpegurl";
@@ -28,6 +35,18 @@ const notFound = (what: string) => hlsError(404, "not_found", `no such ${what}`)
  * `/hls/vod/<videoId>/...` (collection `recordings`) or `/hls/clips/<clipId>/...` (`clips`): master.m3u8,
  * `<rung>/index.m3u8`, `<rung>/init-<n>.mp4`, `<rung>/seg-<msn>.m4s` and thumb.jpg, read from storage.
  */
+/** Every rung's index, trimmed to the rungs' common start (rung-alignment.ts). */
+async function alignedIndexes(
+  storage: RecordingStorage,
+  collection: Collection,
+  id: string,
+  meta: RecordingMeta,
+): Promise<Map<string, IndexEntry[]>> {
+  const raw = new Map<string, IndexEntry[]>();
+  for (const r of meta.rungs) raw.set(r.name, await storage.readIndex(collection, id, r.name));
+  return aligned(raw);
+}
+
 export function recordingRoutes(collection: Collection, deps: RecordingRoutesDeps): Hono {
   const app = new Hono();
   const Id = collection === "recordings" ? VideoId : ClipId;
@@ -40,12 +59,8 @@ export function recordingRoutes(collection: Collection, deps: RecordingRoutesDep
     const id = idOf(c.req.param("id"));
     const meta = id ? await deps.storage.readMeta(collection, id) : null;
     if (!id || !meta) return notFound(what);
-    const rungs = await Promise.all(
-      meta.rungs.map(async (rung) => ({
-        rung,
-        entries: await deps.storage.readIndex(collection, id, rung.name),
-      })),
-    );
+    const indexes = await alignedIndexes(deps.storage, collection, id, meta);
+    const rungs = meta.rungs.map((rung) => ({ rung, entries: indexes.get(rung.name) ?? [] }));
     if (!rungs.some((r) => r.entries.length > 0))
       return hlsError(404, "not_found", `the ${what} has no segment yet`);
     return new Response(renderRecordingMaster(rungs), {
@@ -75,7 +90,8 @@ export function recordingRoutes(collection: Collection, deps: RecordingRoutesDep
       const meta = await deps.storage.readMeta(collection, id);
       if (!meta?.rungs.some((r) => r.name === rung)) return notFound(what);
       const done = finished(id);
-      const body = renderRecordingPlaylist(await deps.storage.readIndex(collection, id, rung), done);
+      const indexes = await alignedIndexes(deps.storage, collection, id, meta);
+      const body = renderRecordingPlaylist(indexes.get(rung) ?? [], done);
       return new Response(body, {
         headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": done ? IMMUTABLE : GROWING },
       });

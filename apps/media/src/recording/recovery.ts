@@ -2,6 +2,7 @@ import type { RecordingReport } from "@hearth/contracts";
 import type { Logger } from "@hearth/server-kit";
 import type { RecordingReporter } from "./recording-reporter.ts";
 import type { ThumbnailMaker } from "./recording-thumbnail.ts";
+import { aligned } from "./rung-alignment.ts";
 import type { IndexEntry, RecordingStorage } from "./storage.ts";
 import { indexSeconds } from "./vod-playlist.ts";
 
@@ -62,7 +63,7 @@ export async function finaliseUnfinished(o: RecoveryOptions): Promise<Recovered[
         await storage.replaceIndex("recordings", id, r.name, entries);
         byRung.set(r.name, entries);
       }
-      const reference = byRung.get(meta.rungs[0]?.name ?? "") ?? [];
+      const reference = aligned(byRung).get(meta.rungs[0]?.name ?? "") ?? [];
       const last = reference.at(-1);
       const first = reference[0];
       meta.state = "ready";
