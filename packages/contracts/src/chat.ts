@@ -118,7 +118,11 @@ export type ChatCounts = z.infer<typeof ChatCounts>;
 export const ChatClientFrame = z.discriminatedUnion("type", [
   /** Pick (or change) a display name; unique in the room while connected. */
   z.object({ v: V, type: z.literal("nick"), name: ChatDisplayName }),
-  /** Post a message; `nonce` is echoed back on the sender's own `message` frame. */
+  /**
+   * Post a message. `nonce` is accepted for clients written against protocol drafts and ignored: every socket of
+   * the room, the sender's included, gets the same batched `message` frame (one serialisation per batch), so a
+   * client recognises its own message by its `userId`.
+   */
   z.object({
     v: V,
     type: z.literal("send"),
@@ -173,7 +177,7 @@ export const ChatServerFrame = z.discriminatedUnion("type", [
     /** The last messages, oldest first. */
     history: z.array(ChatMessage),
   }),
-  z.object({ v: V, type: z.literal("message"), message: ChatMessage, nonce: z.optional(z.string()) }),
+  z.object({ v: V, type: z.literal("message"), message: ChatMessage }),
   z.object({ v: V, type: z.literal("nick"), name: z.string() }),
   z.object({ v: V, type: z.literal("join"), name: z.string(), ...ChatCounts.shape }),
   z.object({ v: V, type: z.literal("leave"), name: z.string(), ...ChatCounts.shape }),
