@@ -1,18 +1,20 @@
 import type { Clip } from "@hearth/contracts/mini";
 import { Layout } from "../components/layout.tsx";
+import {
+  type LookupFailure,
+  LookupFailurePage,
+  missing,
+  unavailable,
+  videoHead,
+} from "../components/lookup-page.tsx";
 import VodPlayer from "../islands/VodPlayer.tsx";
 import { island } from "../runtime/island.tsx";
 import type { RouteModule } from "../runtime/route.ts";
 import { formatDate, formatDuration } from "../shared/format.ts";
-import NotFound from "./_404.tsx";
-import ErrorPage from "./_500.tsx";
 
 const VodPlayerIsland = island("VodPlayer", VodPlayer);
 
-type Data =
-  | { kind: "ok"; clip: Clip; managerUrl: string }
-  | { kind: "missing" }
-  | { kind: "unavailable"; retry: string };
+type Data = { kind: "ok"; clip: Clip; managerUrl: string } | LookupFailure;
 
 /** GET /clips/:clipId: a clip, with links to its channel and (while it still exists) its video. */
 export const handler: RouteModule<Data>["handler"] = {
@@ -21,44 +23,25 @@ export const handler: RouteModule<Data>["handler"] = {
     try {
       clip = await ctx.manager.clip(ctx.params.clipId ?? "");
     } catch {
-      return {
-        data: { kind: "unavailable", retry: ctx.url.pathname },
-        head: { title: "Unavailable · Hearth" },
-        status: 503,
-      };
+      return unavailable(ctx);
     }
-    if (!clip) return { data: { kind: "missing" }, head: { title: "Clip not found · Hearth" }, status: 404 };
-    const description = `A ${formatDuration(clip.durationSeconds)} clip on Hearth.`;
+    if (!clip) return missing("Clip not found · Hearth");
     return {
       data: { kind: "ok", clip, managerUrl: ctx.managerUrl },
-      head: {
+      head: videoHead(ctx, {
         title: `${clip.title} · Clip · Hearth`,
-        description,
-        og: {
-          title: clip.title,
-          description,
-          type: "video.other",
-          url: ctx.url.toString(),
-          image: clip.thumbnailUrl,
-          site_name: "Hearth",
-        },
-      },
+        ogTitle: clip.title,
+        description: `A ${formatDuration(clip.durationSeconds)} clip on Hearth.`,
+        image: clip.thumbnailUrl,
+      }),
     };
   },
 };
 
 /** The clip page. */
 export default function ClipPage({ data }: { data: Data }) {
-  if (data.kind === "missing") return <NotFound data={{ what: "This clip does not exist" }} />;
-  if (data.kind === "unavailable") {
-    return (
-      <ErrorPage
-        data={{
-          message: "The video service is not answering right now. Try again in a moment.",
-          retry: data.retry,
-        }}
-      />
-    );
+  if (data.kind !== "ok") {
+    return <LookupFailurePage failure={data} what="This clip does not exist" service="video" />;
   }
   const c = data.clip;
   return (

@@ -1,20 +1,22 @@
 import type { Video } from "@hearth/contracts/mini";
 import { Layout } from "../components/layout.tsx";
+import {
+  type LookupFailure,
+  LookupFailurePage,
+  missing,
+  unavailable,
+  videoHead,
+} from "../components/lookup-page.tsx";
 import ChatReplay from "../islands/ChatReplay.tsx";
 import VodPlayer from "../islands/VodPlayer.tsx";
 import { island } from "../runtime/island.tsx";
 import type { RouteModule } from "../runtime/route.ts";
 import { formatDate, formatDuration } from "../shared/format.ts";
-import NotFound from "./_404.tsx";
-import ErrorPage from "./_500.tsx";
 
 const VodPlayerIsland = island("VodPlayer", VodPlayer);
 const ChatReplayIsland = island("ChatReplay", ChatReplay);
 
-type Data =
-  | { kind: "ok"; video: Video; managerUrl: string }
-  | { kind: "missing" }
-  | { kind: "unavailable"; retry: string };
+type Data = { kind: "ok"; video: Video; managerUrl: string } | LookupFailure;
 
 /** GET /videos/:videoId: a past broadcast, its details in the HTML so it is useful before (and without) JavaScript. */
 export const handler: RouteModule<Data>["handler"] = {
@@ -23,45 +25,25 @@ export const handler: RouteModule<Data>["handler"] = {
     try {
       video = await ctx.manager.video(ctx.params.videoId ?? "");
     } catch {
-      return {
-        data: { kind: "unavailable", retry: ctx.url.pathname },
-        head: { title: "Unavailable · Hearth" },
-        status: 503,
-      };
+      return unavailable(ctx);
     }
-    if (!video)
-      return { data: { kind: "missing" }, head: { title: "Video not found · Hearth" }, status: 404 };
-    const description = `${video.title}: broadcast of ${formatDate(video.startedAt)} on Hearth (${formatDuration(video.durationSeconds)}).`;
+    if (!video) return missing("Video not found · Hearth");
     return {
       data: { kind: "ok", video, managerUrl: ctx.managerUrl },
-      head: {
+      head: videoHead(ctx, {
         title: `${video.title} · Past broadcast · Hearth`,
-        description,
-        og: {
-          title: video.title,
-          description,
-          type: "video.other",
-          url: ctx.url.toString(),
-          image: video.thumbnailUrl,
-          site_name: "Hearth",
-        },
-      },
+        ogTitle: video.title,
+        description: `${video.title}: broadcast of ${formatDate(video.startedAt)} on Hearth (${formatDuration(video.durationSeconds)}).`,
+        image: video.thumbnailUrl,
+      }),
     };
   },
 };
 
 /** The video page: the recording's player, its details, and its chat replayed beside it. */
 export default function VideoPage({ data }: { data: Data }) {
-  if (data.kind === "missing") return <NotFound data={{ what: "This video does not exist" }} />;
-  if (data.kind === "unavailable") {
-    return (
-      <ErrorPage
-        data={{
-          message: "The video service is not answering right now. Try again in a moment.",
-          retry: data.retry,
-        }}
-      />
-    );
+  if (data.kind !== "ok") {
+    return <LookupFailurePage failure={data} what="This video does not exist" service="video" />;
   }
   const v = data.video;
   return (

@@ -1,12 +1,17 @@
 import { PublicId, type StreamLookup, type Video } from "@hearth/contracts/mini";
 import { Layout } from "../components/layout.tsx";
+import {
+  type LookupFailure,
+  LookupFailurePage,
+  missing,
+  unavailable,
+  videoHead,
+} from "../components/lookup-page.tsx";
 import { VideoRow } from "../components/video-row.tsx";
 import Chat from "../islands/Chat.tsx";
 import Player from "../islands/Player.tsx";
 import { island } from "../runtime/island.tsx";
 import type { RouteModule } from "../runtime/route.ts";
-import NotFound from "./_404.tsx";
-import ErrorPage from "./_500.tsx";
 
 const PlayerIsland = island("Player", Player);
 const ChatIsland = island("Chat", Chat);
@@ -16,16 +21,13 @@ const PAST_BROADCASTS = 8;
 
 type Data =
   | { kind: "ok"; stream: StreamLookup; managerUrl: string; thumbnailUrl: string; videos: Video[] }
-  | { kind: "missing" }
-  | { kind: "unavailable"; retry: string };
+  | LookupFailure;
 
 /** GET /watch/:publicId: looks the stream up so name, state and OG tags are in the HTML. */
 export const handler: RouteModule<Data>["handler"] = {
   async GET(_req, ctx) {
     const publicId = ctx.params.publicId ?? "";
-    if (!PublicId.safeParse(publicId).success) {
-      return { data: { kind: "missing" }, head: { title: "Stream not found · Hearth" }, status: 404 };
-    }
+    if (!PublicId.safeParse(publicId).success) return missing("Stream not found · Hearth");
     let stream: StreamLookup | null;
     // The past broadcasts are extra: a failure there leaves them out rather than failing the page.
     const pastVideos = ctx.manager
@@ -35,14 +37,9 @@ export const handler: RouteModule<Data>["handler"] = {
     try {
       stream = await ctx.manager.lookup(publicId);
     } catch {
-      return {
-        data: { kind: "unavailable", retry: ctx.url.pathname },
-        head: { title: "Unavailable · Hearth" },
-        status: 503,
-      };
+      return unavailable(ctx);
     }
-    if (!stream)
-      return { data: { kind: "missing" }, head: { title: "Stream not found · Hearth" }, status: 404 };
+    if (!stream) return missing("Stream not found · Hearth");
     const thumbnailUrl = `${stream.hlsUrl.slice(0, stream.hlsUrl.lastIndexOf("/") + 1)}thumb.jpg`;
     const title = `${stream.name} · Hearth`;
     const description = stream.live
@@ -50,34 +47,20 @@ export const handler: RouteModule<Data>["handler"] = {
       : `${stream.name} on Hearth (offline).`;
     return {
       data: { kind: "ok", stream, managerUrl: ctx.managerUrl, thumbnailUrl, videos: await pastVideos },
-      head: {
+      head: videoHead(ctx, {
         title: stream.live ? `🔴 ${title}` : title,
+        ogTitle: stream.name,
         description,
-        og: {
-          title: stream.name,
-          description,
-          type: "video.other",
-          url: ctx.url.toString(),
-          image: thumbnailUrl,
-          site_name: "Hearth",
-        },
-      },
+        image: thumbnailUrl,
+      }),
     };
   },
 };
 
 /** The watch page: player and chat side by side (stacked on a phone). */
 export default function Watch({ data }: { data: Data }) {
-  if (data.kind === "missing") return <NotFound data={{ what: "This stream does not exist" }} />;
-  if (data.kind === "unavailable") {
-    return (
-      <ErrorPage
-        data={{
-          message: "The stream service is not answering right now. Try again in a moment.",
-          retry: data.retry,
-        }}
-      />
-    );
+  if (data.kind !== "ok") {
+    return <LookupFailurePage failure={data} what="This stream does not exist" service="stream" />;
   }
   const s = data.stream;
   const latest = data.videos[0];
