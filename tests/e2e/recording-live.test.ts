@@ -9,12 +9,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Clip, clipPageUrl, type StartedStream } from "@hearth/contracts";
+import { Clip, clipPageUrl } from "@hearth/contracts";
 import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
 import {
   deleteVideo,
   getClip,
   lookupStream,
+  Publishers,
   type RecordingPlatform,
   startRecordingPlatform,
   startStream,
@@ -22,9 +23,8 @@ import {
   untilVideo,
 } from "./support/recording-platform.ts";
 import { probeSegment } from "./support/segment-probe.ts";
-import { publishSynthetic } from "./support/synthetic-source.ts";
 import { PAGE_POLL_MS, until } from "./support/until.ts";
-import { play, untilPlayingPast, videoClock } from "./support/video-element.ts";
+import { play, untilPlayedToEnd, untilPlayingPast } from "./support/video-element.ts";
 import { loadTimeline, loadTimelines } from "./support/vod-timeline.ts";
 
 // ---- the watch and clip pages' hooks (apps/web) ----
@@ -41,22 +41,12 @@ const SHOTS = join(import.meta.dir, "..", "..", "artifacts", "screenshots");
 
 let platform: RecordingPlatform;
 let browser: Browser;
-const publishers: Bun.Subprocess[] = [];
-
-function publish(s: StartedStream, seconds: number): Bun.Subprocess {
-  const p = publishSynthetic(
-    `${s.rtmp.server}/${s.rtmp.streamKey}`,
-    { seconds, width: 640, height: 360, videoKbps: 800 },
-    "ignore",
-  );
-  publishers.push(p);
-  return p;
-}
+const publishers = new Publishers();
 
 /** Starts a stream, publishes to it and waits until its recording (the DVR playlist) holds `seconds`. */
 async function broadcast(name: string, seconds: number) {
   const s = await startStream(platform.managerUrl, name);
-  const publisher = publish(s, 600);
+  const publisher = publishers.start(s, 600);
   const dvr = await until("the stream to be live with its DVR playlist", 90_000, async () => {
     const l = await lookupStream(platform.managerUrl, s.publicId);
     return l.live && l.dvr ? l.dvr : undefined;
@@ -74,10 +64,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  for (const p of publishers) {
-    p.kill("SIGKILL");
-    await p.exited;
-  }
+  await publishers.killAll();
   await browser?.close().catch(() => {});
   await platform?.stop();
 }, 60_000);
@@ -215,16 +202,7 @@ describe("a clip of the live stream", () => {
       const first = await untilPlayingPast(page, `the clip to play (${when})`, 0, 30_000, CLIP_VIDEO);
       expect(first.t).toBeLessThan(3);
       expect(Math.abs(first.duration - 10)).toBeLessThanOrEqual(timelines[0]?.targetDuration ?? 1);
-      const end = await until(
-        `the clip to play to its end (${when})`,
-        90_000,
-        async () => {
-          const c = await videoClock(page, CLIP_VIDEO);
-          if (c && c.error !== 0) throw new Error(`MediaError ${c.error}`);
-          return c && (c.ended || c.t >= c.duration - 0.3) ? c : undefined;
-        },
-        PAGE_POLL_MS,
-      );
+      const end = await untilPlayedToEnd(page, `the clip to play to its end (${when})`, 90_000, CLIP_VIDEO);
       expect(end.t).toBeGreaterThan(8);
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, `clip-page-${when}.png`) });

@@ -25,6 +25,7 @@ import {
   deleteVideo,
   getVideo,
   lookupStream,
+  Publishers,
   type RecordingPlatform,
   startRecordingPlatform,
   startStream,
@@ -32,9 +33,8 @@ import {
   videosOf,
 } from "./support/recording-platform.ts";
 import { probeSegment } from "./support/segment-probe.ts";
-import { publishSynthetic } from "./support/synthetic-source.ts";
-import { PAGE_POLL_MS, until } from "./support/until.ts";
-import { play, seek, untilPlayingPast, videoClock } from "./support/video-element.ts";
+import { until } from "./support/until.ts";
+import { play, seek, untilPlayedToEnd, untilPlayingPast } from "./support/video-element.ts";
 import { loadTimelines, positionAt, type Timeline, wallClockAt } from "./support/vod-timeline.ts";
 
 // ---- the video page's hooks (apps/web, /videos/<videoId>) ----
@@ -55,21 +55,11 @@ let stream: StartedStream;
 let video: Video;
 let liveRungs: string[] = [];
 let timelines: Timeline[] = [];
-const publishers: Bun.Subprocess[] = [];
+const publishers = new Publishers();
 const clients: ChatClient[] = [];
 /** The messages that stayed, with their server times, in the order sent. */
 const kept: ChatMessage[] = [];
 let deleted: ChatMessage;
-
-function publish(s: StartedStream, seconds: number): Bun.Subprocess {
-  const p = publishSynthetic(
-    `${s.rtmp.server}/${s.rtmp.streamKey}`,
-    { seconds, width: 640, height: 360, videoKbps: 800 },
-    "ignore",
-  );
-  publishers.push(p);
-  return p;
-}
 
 /** Connects to the stream's chat room and waits for hello. */
 async function joinChat(s: StartedStream, name: string): Promise<ChatClient> {
@@ -98,7 +88,7 @@ beforeAll(async () => {
   platform = await startRecordingPlatform();
   browser = await launchChromium();
   stream = await startStream(platform.managerUrl, "Sunday speedrun");
-  const publisher = publish(stream, 22);
+  const publisher = publishers.start(stream, 22);
   const live = await until("the stream to be live with its rungs", 90_000, async () => {
     const l = await lookupStream(platform.managerUrl, stream.publicId);
     return l.live && l.rungs.length > 0 ? l : undefined;
@@ -129,10 +119,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  for (const p of publishers) {
-    p.kill("SIGKILL");
-    await p.exited;
-  }
+  await publishers.killAll();
   await browser?.close().catch(() => {});
   await platform?.stop();
 }, 60_000);
@@ -231,16 +218,7 @@ describe("a finished broadcast as a video", () => {
     // It starts at the start of the broadcast, not at some live edge.
     expect(first.t).toBeLessThan(3);
     expect(Math.abs(first.duration - video.durationSeconds)).toBeLessThanOrEqual(2);
-    const end = await until(
-      "the video to play to its end",
-      120_000,
-      async () => {
-        const c = await videoClock(page, VOD_VIDEO);
-        if (c && c.error !== 0) throw new Error(`MediaError ${c.error}`);
-        return c && (c.ended || c.t >= c.duration - 0.3) ? c : undefined;
-      },
-      PAGE_POLL_MS,
-    );
+    const end = await untilPlayedToEnd(page, "the video to play to its end", 120_000, VOD_VIDEO);
     expect(end.t).toBeGreaterThan(video.durationSeconds - 1.5);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, "video-page.png") });
@@ -385,7 +363,7 @@ describe("chat replay beside the video", () => {
 describe("deleting a video", () => {
   test("DELETE /video/:id with the stream key: 404 for its playlists and segments, its files gone", async () => {
     const s = await startStream(platform.managerUrl, "Short one");
-    const p = publish(s, 8);
+    const p = publishers.start(s, 8);
     await p.exited;
     const v = await untilVideo(platform.managerUrl, s.publicId, 90_000);
     const [tl] = await loadTimelines(v.hlsUrl);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Clip, StartedStream, StreamLookup, Video, VideoList } from "@hearth/contracts";
 import { startWebPlatform, type WebPlatform } from "../web-harness.ts";
+import { publishSynthetic } from "./synthetic-source.ts";
 import { until } from "./until.ts";
 
 export interface RecordingPlatform extends WebPlatform {
@@ -97,4 +98,28 @@ export async function stopPublisher(p: Bun.Subprocess | undefined): Promise<void
   if (!p || p.exitCode !== null || p.signalCode !== null) return;
   p.kill("SIGINT");
   await p.exited;
+}
+
+/** The OBS-style publishers a suite starts (ffmpeg over RTMP, 640x360 at 800 kb/s), all killed by killAll(). */
+export class Publishers {
+  readonly #all: Bun.Subprocess[] = [];
+
+  /** Publishes the synthetic source to `s` for `seconds`. */
+  start(s: StartedStream, seconds: number): Bun.Subprocess {
+    const p = publishSynthetic(
+      `${s.rtmp.server}/${s.rtmp.streamKey}`,
+      { seconds, width: 640, height: 360, videoKbps: 800 },
+      "ignore",
+    );
+    this.#all.push(p);
+    return p;
+  }
+
+  /** Kills every publisher still running (a failed test may leave one publishing). */
+  async killAll(): Promise<void> {
+    for (const p of this.#all) {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+  }
 }

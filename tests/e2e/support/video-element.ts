@@ -77,3 +77,25 @@ export function untilPlayingPast(
     PAGE_POLL_MS,
   );
 }
+
+/**
+ * Waits until the video has played to its end (ended, or within 0.3 s of its duration: a VOD's last frame may
+ * not quite reach the reported duration); returns its clock then.
+ */
+export function untilPlayedToEnd(
+  page: Page,
+  what: string,
+  timeoutMs: number,
+  selector = "video",
+): Promise<VideoClock> {
+  return until(
+    what,
+    timeoutMs,
+    async () => {
+      const c = await videoClock(page, selector);
+      if (c && c.error !== 0) throw new Error(`the video failed with MediaError ${c.error}`);
+      return c && (c.ended || c.t >= c.duration - 0.3) ? c : undefined;
+    },
+    PAGE_POLL_MS,
+  );
+}
