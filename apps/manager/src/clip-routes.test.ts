@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { Clip, ClipList, ErrorBody, LIVE_CLIP_WINDOW_SECONDS } from "@hearth/contracts";
-import type { DatabaseHandle } from "@hearth/db";
-import { ADMIN, freshDatabase, manualClock } from "../testing/harness.ts";
-import { ready, recordingManager, recordingOf } from "../testing/recording-manager.ts";
-import { recordingNode } from "../testing/recording-node.ts";
+import { ADMIN, manualClock } from "../testing/harness.ts";
+import { ready, recordingFixture, recordingManager, recordingOf } from "../testing/recording-manager.ts";
 import { tokenBuckets } from "./rate-limit.ts";
 
-let handle: DatabaseHandle;
-let node: ReturnType<typeof recordingNode>;
-beforeAll(async () => {
-  handle = await freshDatabase("postgres");
-  node = recordingNode();
-});
-afterAll(async () => {
-  node.stop();
-  await handle.close();
-});
+const f = recordingFixture();
 
 const code = async (res: Response) => ErrorBody.parse(await res.json()).error.code;
 
 function manager(clock = manualClock()) {
   const buckets = tokenBuckets({ burst: 3, perHour: 60, clock: clock.now });
-  const m = recordingManager(handle, node, { now: clock.now, override: { clipBuckets: buckets } });
+  const m = recordingManager(f.handle, f.node, { now: clock.now, override: { clipBuckets: buckets } });
   const clip = (body: unknown, headers: Record<string, string> = {}) =>
     m.req("/clips", {
       method: "POST",
@@ -36,7 +25,7 @@ describe("clips", () => {
     const m = manager();
     const s = await m.start("clipped");
     const r = recordingOf(s.publicId, 600_000, { startedAt: m.clock.now() - 600_000 });
-    node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 300 });
+    f.node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 300 });
     expect((await m.report(ready(r, 300))).status).toBe(204);
 
     const res = await m.clip({
@@ -58,7 +47,7 @@ describe("clips", () => {
       thumbnailUrl: `http://localhost:8083/hls/clips/${c.clipId}/thumb.jpg`,
       watchUrl: `http://localhost:8080/clips/${c.clipId}`,
     });
-    expect(node.cuts.at(-1)).toEqual({
+    expect(f.node.cuts.at(-1)).toEqual({
       clipId: c.clipId,
       videoId: r.videoId,
       range: { kind: "offset", startSeconds: 30 },
@@ -99,19 +88,19 @@ describe("clips", () => {
       session: "sess-live",
       startedAt: m.clock.now() + 20 * 60_000 - 300_000,
     });
-    node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 300 });
+    f.node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 300 });
     expect((await m.report(r)).status).toBe(204);
     m.clock.advance(20 * 60_000); // the refusals above spent the burst (every attempt counts)
     const now = await m.clip(body);
     expect(now.status).toBe(201);
     const c = Clip.parse(await now.json());
     expect(c).toMatchObject({ videoId: r.videoId, title: "live one", durationSeconds: 30 });
-    expect(node.cuts.at(-1)?.range).toEqual({ kind: "wall", endAtMs: m.clock.now() });
+    expect(f.node.cuts.at(-1)?.range).toEqual({ kind: "wall", endAtMs: m.clock.now() });
 
     const endAt = new Date(m.clock.now() - 60_000).toISOString();
     const earlier = await m.clip({ ...body, endAt });
     expect(earlier.status).toBe(201);
-    expect(node.cuts.at(-1)?.range).toEqual({ kind: "wall", endAtMs: m.clock.now() - 60_000 });
+    expect(f.node.cuts.at(-1)?.range).toEqual({ kind: "wall", endAtMs: m.clock.now() - 60_000 });
 
     m.clock.advance(20 * 60_000); // refill the bucket: these refusals must be about the range
     for (const at of [m.clock.now() - (LIVE_CLIP_WINDOW_SECONDS + 1) * 1000, m.clock.now() + 10_000]) {
@@ -125,7 +114,7 @@ describe("clips", () => {
     const m = manager();
     const s = await m.start("validated");
     const r = recordingOf(s.publicId, 0, { startedAt: m.clock.now() - 100_000 });
-    node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 40 });
+    f.node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 40 });
     expect((await m.report(ready(r, 100))).status).toBe(204);
     const cases: [unknown, number][] = [
       [{ videoId: r.videoId, durationSeconds: 10 }, 400],
@@ -157,7 +146,7 @@ describe("clips", () => {
     const m = manager();
     const s = await m.start("popular");
     const r = recordingOf(s.publicId, 0, { startedAt: m.clock.now() - 100_000 });
-    node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 100 });
+    f.node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 100 });
     expect((await m.report(ready(r, 100))).status).toBe(204);
     const body = { videoId: r.videoId, startSeconds: 0, durationSeconds: 10 };
     for (let i = 0; i < 3; i++) expect((await m.clip(body)).status).toBe(201);
@@ -176,7 +165,7 @@ describe("clips", () => {
     const s = await m.start("clip owner");
     const other = await m.start("not the owner");
     const r = recordingOf(s.publicId, 0, { startedAt: m.clock.now() - 100_000 });
-    node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 100 });
+    f.node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 100 });
     expect((await m.report(ready(r, 100))).status).toBe(204);
     const make = async () => {
       m.clock.advance(20 * 60_000);
@@ -194,7 +183,7 @@ describe("clips", () => {
     expect((await del(a, other.privateId)).status).toBe(403);
     expect((await m.req(`/clip/${a}`)).status).toBe(200);
     expect((await del(a, s.privateId)).status).toBe(204);
-    expect(node.calls).toContain(`delete clip ${a}`);
+    expect(f.node.calls).toContain(`delete clip ${a}`);
     expect((await m.req(`/clip/${a}`)).status).toBe(404);
     const b = await make();
     expect((await del(b, ADMIN)).status).toBe(204);

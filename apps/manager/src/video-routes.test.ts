@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { type RecordingReport, StreamLookup, StreamSettings, VideoList } from "@hearth/contracts";
-import { clips, type DatabaseHandle } from "@hearth/db";
+import { clips } from "@hearth/db";
 import { eq } from "drizzle-orm";
-import { ADMIN, freshDatabase } from "../testing/harness.ts";
-import { ready, recordingManager, recordingOf } from "../testing/recording-manager.ts";
-import { deadUrl, recordingNode } from "../testing/recording-node.ts";
+import { ADMIN } from "../testing/harness.ts";
+import { ready, recordingFixture, recordingManager, recordingOf } from "../testing/recording-manager.ts";
+import { deadUrl } from "../testing/recording-node.ts";
 
 const kinds = ["postgres", "pglite"] as const;
 
 describe.each(kinds)("recording reports on %s", (kind) => {
-  let handle: DatabaseHandle;
-  let node: ReturnType<typeof recordingNode>;
-  beforeAll(async () => {
-    handle = await freshDatabase(kind);
-    node = recordingNode();
-  });
-  afterAll(async () => {
-    node.stop();
-    await handle.close();
-  });
+  const f = recordingFixture(kind);
 
   test("upserts in any order: the first report names it, growth never shrinks, ready is never undone", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const s = await m.start("Friday night");
     expect((await m.phase(s.publicId, "live")).status).toBe(204);
     m.viewers.now = 7;
@@ -67,14 +58,14 @@ describe.each(kinds)("recording reports on %s", (kind) => {
   });
 
   test("a registered node's HLS base; unknown stream 404; a body for another video 400; token required", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const s = await m.start("on a node");
     const hb = await m.internal("/internal/nodes/heartbeat", "POST", {
       id: "edge-a",
       rtmpServer: "rtmp://a.example/live",
       whipBase: "http://a.example/whip",
       hlsBase: "http://cdn.example/hls/a",
-      internalUrl: node.url,
+      internalUrl: f.node.url,
       capacity: 10,
       load: 0,
     });
@@ -105,19 +96,10 @@ describe.each(kinds)("recording reports on %s", (kind) => {
 });
 
 describe("videos API", () => {
-  let handle: DatabaseHandle;
-  let node: ReturnType<typeof recordingNode>;
-  beforeAll(async () => {
-    handle = await freshDatabase("postgres");
-    node = recordingNode();
-  });
-  afterAll(async () => {
-    node.stop();
-    await handle.close();
-  });
+  const f = recordingFixture();
 
   test("GET /videos pages newest first; every stream's ready ones, or one stream's with its recording", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const a = await m.start("stream a");
     const b = await m.start("stream b");
     const made: RecordingReport[] = [];
@@ -168,11 +150,11 @@ describe("videos API", () => {
   });
 
   test("DELETE /video: the stream's key or the admin token; files, chat and row go; clips stay", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const s = await m.start("to delete");
     const other = await m.start("someone else");
     const r = recordingOf(s.publicId, 120_000);
-    node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 60 });
+    f.node.recordings.set(r.videoId, { startedAt: r.startedAt, durationSeconds: 60 });
     expect((await m.report(r)).status).toBe(204);
     const del = (id: string, token?: string) =>
       m.req(`/video/${id}`, {
@@ -196,15 +178,15 @@ describe("videos API", () => {
     expect((await del(r.videoId)).status).toBe(401);
     expect((await del(r.videoId, "not-the-key-0123456789")).status).toBe(403);
     expect((await del(r.videoId, other.privateId)).status).toBe(403);
-    expect(node.calls.filter((c) => c.includes(r.videoId) && c.startsWith("delete"))).toEqual([]);
+    expect(f.node.calls.filter((c) => c.includes(r.videoId) && c.startsWith("delete"))).toEqual([]);
     expect(await m.video(r.videoId)).not.toBe(404);
 
     expect((await del(r.videoId, s.privateId)).status).toBe(204);
-    expect(node.calls).toContain(`delete recording ${r.videoId}`);
-    expect(node.calls).toContain(`delete messages ${s.publicId} ${r.startedAt} ${done.endedAt}`);
+    expect(f.node.calls).toContain(`delete recording ${r.videoId}`);
+    expect(f.node.calls).toContain(`delete messages ${s.publicId} ${r.startedAt} ${done.endedAt}`);
     expect(await m.video(r.videoId)).toBe(404);
     expect((await del(r.videoId, s.privateId)).status).toBe(404);
-    const [kept] = await handle.db.select().from(clips).where(eq(clips.id, clipId));
+    const [kept] = await f.handle.db.select().from(clips).where(eq(clips.id, clipId));
     expect(kept?.videoId).toBeNull();
     const got = await m.req(`/clip/${clipId}`);
     expect(got.status).toBe(200);
@@ -218,7 +200,7 @@ describe("videos API", () => {
   });
 
   test("wrong tokens are limited per client like the admin token: 10, then 429 even for the right one", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const s = await m.start("guessed at");
     const r = recordingOf(s.publicId, 60_000);
     expect((await m.report(ready(r, 30))).status).toBe(204);
@@ -232,7 +214,7 @@ describe("videos API", () => {
   });
 
   test("media node or chat unreachable: 503 and the video is kept; asked again once they are back, it goes", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const s = await m.start("node down");
     const hb = (internalUrl: string) =>
       m.internal("/internal/nodes/heartbeat", "POST", {
@@ -247,7 +229,7 @@ describe("videos API", () => {
     expect((await hb(deadUrl())).status).toBe(204);
     const r = recordingOf(s.publicId, 60_000, { node: "down-node" });
     expect((await m.report(ready(r, 30))).status).toBe(204);
-    const before = node.calls.length;
+    const before = f.node.calls.length;
     const del = () =>
       m.req(`/video/${r.videoId}`, { method: "DELETE", headers: { authorization: `Bearer ${s.privateId}` } });
     const refused = await del();
@@ -255,21 +237,21 @@ describe("videos API", () => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("upstream_unavailable");
     expect(await m.video(r.videoId)).not.toBe(404);
     // Nothing else was asked to delete: the chat of a kept video stays.
-    expect(node.calls.slice(before)).toEqual([]);
-    expect((await hb(node.url)).status).toBe(204);
+    expect(f.node.calls.slice(before)).toEqual([]);
+    expect((await hb(f.node.url)).status).toBe(204);
     // Chat away: the files went, the row (and the chat) stay; asking again completes it.
     m.state.chatDown = true;
     expect((await del()).status).toBe(503);
-    expect(node.calls.slice(before)).toEqual([`delete recording ${r.videoId}`]);
+    expect(f.node.calls.slice(before)).toEqual([`delete recording ${r.videoId}`]);
     expect(await m.video(r.videoId)).not.toBe(404);
     m.state.chatDown = false;
     expect((await del()).status).toBe(204);
-    expect(node.calls.slice(before).filter((c) => c.startsWith("delete messages"))).toHaveLength(1);
+    expect(f.node.calls.slice(before).filter((c) => c.startsWith("delete messages"))).toHaveLength(1);
     expect(await m.video(r.videoId)).toBe(404);
   });
 
   test("GET /stream shows the live session's recording as dvr, and only while it records", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const s = await m.start("rewindable");
     const lookup = async () => StreamLookup.parse(await (await m.req(`/stream/${s.publicId}`)).json());
     expect((await lookup()).dvr).toBeNull();
@@ -292,7 +274,7 @@ describe("videos API", () => {
   });
 
   test("PUT /stream/:id/settings with the stream key turns recording off; the key check answers it", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const s = await m.start("private");
     const other = await m.start("other");
     const put = (body: unknown, token?: string) =>
@@ -329,7 +311,7 @@ describe("videos API", () => {
   });
 
   test("the new routes are in /openapi.json; the internal report is not", async () => {
-    const m = recordingManager(handle, node);
+    const m = recordingManager(f.handle, f.node);
     const doc = (await (await m.req("/openapi.json")).json()) as {
       paths: Record<string, Record<string, unknown>>;
     };

@@ -1,11 +1,28 @@
-import { expect } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { type RecordingReport, StartedStream, Video } from "@hearth/contracts";
 import type { DatabaseHandle } from "@hearth/db";
 import { internalClient } from "@hearth/server-kit";
 import { nodeRecordingFiles } from "../src/recording-files.ts";
 import { httpChatService } from "../src/services.ts";
-import { INTERNAL, type ManagerOptions, managerFor } from "./harness.ts";
-import type { recordingNode } from "./recording-node.ts";
+import { freshDatabase, INTERNAL, type ManagerOptions, managerFor } from "./harness.ts";
+import { recordingNode } from "./recording-node.ts";
+
+/**
+ * A fresh `kind` database and a stand-in recording node for the tests of the describe block (or file) this is
+ * called in, both closed after them. Read `handle` and `node` inside tests: they are set by beforeAll.
+ */
+export function recordingFixture(kind: "postgres" | "pglite" = "postgres") {
+  const f = {} as { handle: DatabaseHandle; node: ReturnType<typeof recordingNode> };
+  beforeAll(async () => {
+    f.handle = await freshDatabase(kind);
+    f.node = recordingNode();
+  });
+  afterAll(async () => {
+    f.node.stop();
+    await f.handle.close();
+  });
+  return f;
+}
 
 /** A manager whose recording calls go over HTTP to a stand-in node; `viewers` is what chat would count now. */
 export function recordingManager(
