@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MediaStreamAddresses, MediaStreamStatus } from "@hearth/contracts";
-import { createLogger } from "@hearth/server-kit";
+import { idleRegistry, TEST_INTERNAL_TOKEN, testApp } from "../testing/test-app.ts";
 import { feedFragments, SYNTHETIC_INIT } from "../testing/test-feed.ts";
-import { createApp } from "./app.ts";
 import { parseEnv } from "./env.ts";
 import { LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
 
@@ -34,19 +33,11 @@ packager?.beginInput(SYNTHETIC_INIT);
 if (packager) feedFragments(packager, 12);
 llhls.add(stream);
 
-const TOKEN = "internal-token-0123456789";
+const TOKEN = TEST_INTERNAL_TOKEN;
 const removed: string[] = [];
-const app = createApp({
+const app = testApp({
   registry: {
-    status: (publicId) => ({
-      publicId,
-      live: false,
-      phase: null,
-      quality: null,
-      rungs: [],
-      input: null,
-      transcoder: null,
-    }),
+    ...idleRegistry(),
     metrics: () => ({
       streams: [
         {
@@ -68,11 +59,6 @@ const app = createApp({
   },
   llhls,
   hlsDir: dir,
-  internalToken: TOKEN,
-  logger: createLogger({}, { silent: true }),
-  publicRtmpBase: "rtmp://media.example:1935/live",
-  publicHlsBase: "https://cdn.example/hls",
-  publicWhipBase: "https://media.example/whip",
 });
 const req = (path: string, init?: RequestInit) => app.request(`http://localhost${path}`, init);
 

@@ -2,9 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger } from "@hearth/server-kit";
+import { testApp } from "../testing/test-app.ts";
 import { feedFragments, SYNTHETIC_INIT } from "../testing/test-feed.ts";
-import { createApp } from "./app.ts";
 import { LlhlsRegistry, LlhlsStream } from "./llhls/llhls-stream.ts";
 import { EndedStreamRetention, removeLeftovers } from "./retention.ts";
 
@@ -30,28 +29,7 @@ function endedStream(publicId: string) {
   p.beginInput(SYNTHETIC_INIT);
   feedFragments(p, 12);
   stream.end();
-  const app = createApp({
-    registry: {
-      status: (id) => ({
-        publicId: id,
-        live: false,
-        phase: null,
-        quality: null,
-        rungs: [],
-        input: null,
-        transcoder: null,
-      }),
-      metrics: () => ({ streams: [], restartsEnded: 0 }),
-      remove: async () => {},
-    },
-    llhls,
-    hlsDir,
-    internalToken: "internal-token-0123456789",
-    logger: createLogger({}, { silent: true }),
-    publicRtmpBase: "rtmp://x/live",
-    publicHlsBase: "https://cdn.example/hls",
-    publicWhipBase: "https://x/whip",
-  });
+  const app = testApp({ llhls, hlsDir });
   const get = (path: string) => app.request(`http://localhost/hls/${publicId}/${path}`);
   const status = async (path: string) => (await get(path)).status;
   return { hlsDir, llhls, get, status };

@@ -3,9 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClipCutResult } from "@hearth/contracts";
-import { createLogger } from "@hearth/server-kit";
 import HLS from "hls-parser";
-import { createApp } from "../app.ts";
+import { TEST_INTERNAL_TOKEN, testApp } from "../../testing/test-app.ts";
 import { LlhlsRegistry } from "../llhls/llhls-stream.ts";
 import { LiveRecordings } from "./live-recordings.ts";
 import { FsRecordingStorage } from "./storage.ts";
@@ -14,39 +13,16 @@ const root = mkdtempSync(join(tmpdir(), "hearth-rec-routes-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const storage = new FsRecordingStorage(root);
 const live = new LiveRecordings();
-const TOKEN = "internal-token-0123456789";
 const T0 = Date.UTC(2026, 10, 29, 4);
 const DONE = "finished00000001";
 const GROWING = "growing000000001";
 
-const app = createApp({
-  registry: {
-    status: (publicId) => ({
-      publicId,
-      live: false,
-      phase: null,
-      quality: null,
-      rungs: [],
-      input: null,
-      transcoder: null,
-    }),
-    metrics: () => ({ streams: [], restartsEnded: 0 }),
-    remove: async () => {},
-  },
-  llhls: new LlhlsRegistry(),
-  recordings: { storage, live },
-  hlsDir: root,
-  internalToken: TOKEN,
-  logger: createLogger({}, { silent: true }),
-  publicRtmpBase: "rtmp://m/live",
-  publicHlsBase: "https://cdn.example/hls",
-  publicWhipBase: "https://m/whip",
-});
+const app = testApp({ llhls: new LlhlsRegistry(), recordings: { storage, live }, hlsDir: root });
 const req = (path: string, init?: RequestInit) => app.request(`http://localhost${path}`, init);
 const internal = (method: string, path: string, body?: unknown) =>
   req(`/internal${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}`, "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
