@@ -4,69 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StreamStateUpdate } from "@hearth/contracts";
 import { createLogger } from "@hearth/server-kit";
+import { fakeFeed } from "../testing/fake-feed.ts";
+import { fakeTranscoders } from "../testing/fake-transcoders.ts";
 import { manualTimers } from "../testing/manual-timers.ts";
-import { feedFragments, SYNTHETIC_INIT } from "../testing/test-feed.ts";
 import { DEFAULT_LADDER } from "./env.ts";
-import type { IngestFeed } from "./ingest-feed.ts";
 import { LlhlsRegistry } from "./llhls/llhls-stream.ts";
 import type { RenditionPackager } from "./llhls/rendition-packager.ts";
 import { StreamRegistry } from "./stream-registry.ts";
-import type { Transcoder, TranscoderOptions } from "./transcoder.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-registry-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/**
- * A transcoder that runs no ffmpeg: each start is a new input of every packager (as a new ffmpeg's init
- * segments are), and `produce` writes fragments into all of them. Everything else is the real registry,
- * session, state machine and packagers.
- */
-function fakeTranscoders() {
-  const runs: Array<{ packagers: RenditionPackager[]; stopped: boolean }> = [];
-  const make = (o: TranscoderOptions): Transcoder => {
-    const run = { packagers: o.cmaf?.packagers ?? [], stopped: false };
-    const fake = {
-      start() {
-        runs.push(run);
-        for (const p of run.packagers) p.beginInput(SYNTHETIC_INIT);
-      },
-      async stop() {
-        run.stopped = true;
-        for (const p of run.packagers) p.endInput();
-      },
-      pid: () => (run.stopped ? null : 4242),
-      stats: () => ({ pid: 4242, speed: 1, droppedFrames: 0, restarts: 0, startedAt: null }),
-      // What the quality governor and the metrics read: a transcoder at real time with nothing queued.
-      outTimeUs: () => null,
-      backlogMs: () => 0,
-      feedDrops: () => ({ overflows: 0, droppedTags: 0, droppedBytes: 0 }),
-    };
-    return fake as unknown as Transcoder;
-  };
-  return {
-    make,
-    runs,
-    /** The newest ffmpeg writes `n` 0.2 s fragments (a keyframe every 5) to every rung. */
-    produce(n: number) {
-      const run = runs.at(-1);
-      if (!run || run.stopped) throw new Error("no running transcoder");
-      for (const p of run.packagers) feedFragments(p, n);
-    },
-  };
-}
-
-function feed(width = 640, height = 360): IngestFeed & { kicked: number } {
-  const f = {
-    kicked: 0,
-    input: { kind: "flv-pipe" } as const,
-    source: { videoCodec: "h264", width, height, fps: 30, audioCodec: "aac" },
-    inBytes: () => 0,
-    kick() {
-      f.kicked += 1;
-    },
-  };
-  return f;
-}
 
 function setup(graceSeconds = 10) {
   const clock = manualTimers();
@@ -104,7 +51,7 @@ const settle = () => Bun.sleep(5);
 describe("StreamRegistry: one state machine per stream, continuous packagers across publishers", () => {
   test("live once playable; a drop keeps the playlists open; the same key rejoins the same session", async () => {
     const { registry, transcoders, llhls, phases, reports, clock } = setup();
-    const first = feed();
+    const first = fakeFeed();
     expect(await registry.publishStarted("abc123", first)).toBe(true);
     expect(registry.isLive("abc123")).toBe(true);
     // Starting: not reported, not in heartbeats.
@@ -128,10 +75,10 @@ describe("StreamRegistry: one state machine per stream, continuous packagers acr
     expect(source.ended).toBe(false);
 
     clock.advance(5_000);
-    const second = feed(426, 240);
+    const second = fakeFeed(426, 240);
     expect(await registry.publishStarted("abc123", second)).toBe(true);
     // A third publisher while the second one feeds the stream is refused.
-    expect(await registry.publishStarted("abc123", feed())).toBe(false);
+    expect(await registry.publishStarted("abc123", fakeFeed())).toBe(false);
     transcoders.produce(6);
     await settle();
     expect(phases()).toEqual(["live#1", "reconnecting#2", "live#3"]);
@@ -152,7 +99,7 @@ describe("StreamRegistry: one state machine per stream, continuous packagers acr
 
   test("the grace expires: ended, playlists end; the next session numbers past the last", async () => {
     const { registry, transcoders, llhls, phases, clock } = setup(3);
-    const f = feed();
+    const f = fakeFeed();
     await registry.publishStarted("grace1", f);
     transcoders.produce(11);
     await settle();
@@ -168,7 +115,7 @@ describe("StreamRegistry: one state machine per stream, continuous packagers acr
     expect(old.ended).toBe(true);
     // Much later the same stream starts again: a new session, a new packager, never numbered backwards.
     clock.advance(60_000);
-    await registry.publishStarted("grace1", feed());
+    await registry.publishStarted("grace1", fakeFeed());
     transcoders.produce(6);
     await settle();
     const fresh = llhls.get("grace1")?.rendition("source") as RenditionPackager;
@@ -179,7 +126,7 @@ describe("StreamRegistry: one state machine per stream, continuous packagers acr
 
   test("the manager's stop while reconnecting ends it at once", async () => {
     const { registry, transcoders, phases } = setup();
-    const f = feed();
+    const f = fakeFeed();
     await registry.publishStarted("stop01", f);
     transcoders.produce(11);
     await settle();

@@ -4,54 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RecordingReport } from "@hearth/contracts";
 import { createLogger } from "@hearth/server-kit";
+import { fakeFeed } from "../../testing/fake-feed.ts";
+import { fakeTranscoders } from "../../testing/fake-transcoders.ts";
 import { manualTimers } from "../../testing/manual-timers.ts";
-import { feedFragments, SYNTHETIC_INIT } from "../../testing/test-feed.ts";
 import { DEFAULT_LADDER } from "../env.ts";
-import type { IngestFeed } from "../ingest-feed.ts";
 import { LlhlsRegistry } from "../llhls/llhls-stream.ts";
-import type { RenditionPackager } from "../llhls/rendition-packager.ts";
 import { StreamRegistry } from "../stream-registry.ts";
-import type { Transcoder, TranscoderOptions } from "../transcoder.ts";
 import { LiveRecordings } from "./live-recordings.ts";
 import { FsRecordingStorage } from "./storage.ts";
 
 const root = mkdtempSync(join(tmpdir(), "hearth-session-rec-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** No ffmpeg: each start is a new input of every packager; `produce` writes fragments into all of them. */
-function fakeTranscoders() {
-  const runs: RenditionPackager[][] = [];
-  const make = (o: TranscoderOptions): Transcoder => {
-    const packagers = o.cmaf?.packagers ?? [];
-    return {
-      start() {
-        runs.push(packagers);
-        for (const p of packagers) p.beginInput(SYNTHETIC_INIT);
-      },
-      async stop() {
-        for (const p of packagers) p.endInput();
-      },
-      pid: () => 4242,
-      stats: () => ({ pid: 4242, speed: 1, droppedFrames: 0, restarts: 0, startedAt: null }),
-      outTimeUs: () => null,
-      backlogMs: () => 0,
-      feedDrops: () => ({ overflows: 0, droppedTags: 0, droppedBytes: 0 }),
-    } as unknown as Transcoder;
-  };
-  const produce = (n: number) => {
-    for (const p of runs.at(-1) ?? []) feedFragments(p, n);
-  };
-  return { make, produce };
-}
-
-function feed(): IngestFeed {
-  return {
-    input: { kind: "flv-pipe" },
-    source: { videoCodec: "h264", width: 640, height: 360, fps: 30, audioCodec: "aac" },
-    inBytes: () => 0,
-    kick() {},
-  };
-}
 
 function setup(o: { rungs?: "all" | "source"; wanted?: boolean } = {}) {
   const dataDir = mkdtempSync(join(root, "data-"));
@@ -95,11 +58,11 @@ function setup(o: { rungs?: "all" | "source"; wanted?: boolean } = {}) {
 describe("a session's recording", () => {
   test("a reconnect within the grace continues the same recording (a joint), ready at the end", async () => {
     const { registry, transcoders, storage, reports, live } = setup();
-    const first = feed();
+    const first = fakeFeed();
     await registry.publishStarted("abcDEF123_-x", first);
     transcoders.produce(20);
     await registry.publishStopped("abcDEF123_-x", first, "dropped");
-    const second = feed();
+    const second = fakeFeed();
     expect(await registry.publishStarted("abcDEF123_-x", second)).toBe(true);
     transcoders.produce(20);
     expect(live.size).toBe(1);
@@ -123,7 +86,7 @@ describe("a session's recording", () => {
 
   test("RECORDING_RUNGS=source records the source rung only", async () => {
     const { registry, transcoders, storage, dataDir } = setup({ rungs: "source" });
-    const f = feed();
+    const f = fakeFeed();
     await registry.publishStarted("abcDEF123_-y", f);
     transcoders.produce(10);
     await registry.publishStopped("abcDEF123_-y", f, "clean");
@@ -133,7 +96,7 @@ describe("a session's recording", () => {
 
   test("the streamer's setting off (the key check said recording: false): nothing is recorded or reported", async () => {
     const { registry, transcoders, storage, reports } = setup({ wanted: false });
-    const f = feed();
+    const f = fakeFeed();
     await registry.publishStarted("abcDEF123_-z", f);
     transcoders.produce(10);
     await registry.publishStopped("abcDEF123_-z", f, "clean");

@@ -15,14 +15,13 @@ import {
   useOPUS,
   useVP8,
 } from "werift";
+import { fakeFeed } from "../../testing/fake-feed.ts";
+import { fakeTranscoders } from "../../testing/fake-transcoders.ts";
 import { manualTimers } from "../../testing/manual-timers.ts";
-import { feedFragments, SYNTHETIC_INIT } from "../../testing/test-feed.ts";
 import { DEFAULT_LADDER } from "../env.ts";
 import type { IngestFeed } from "../ingest-feed.ts";
 import { LlhlsRegistry } from "../llhls/llhls-stream.ts";
-import type { RenditionPackager } from "../llhls/rendition-packager.ts";
 import { type Pipeline, StreamRegistry } from "../stream-registry.ts";
-import type { Transcoder, TranscoderOptions } from "../transcoder.ts";
 import { createWhipIngest, type WhipDeps } from "./routes.ts";
 import { guardSocketErrors } from "./socket-guard.ts";
 
@@ -423,24 +422,7 @@ describe("WHIP idle publisher", () => {
 function registryAtLimit(maxStreams: number) {
   const dir = mkdtempSync(join(tmpdir(), "whip-registry-"));
   dirs.push(dir);
-  const running: RenditionPackager[][] = [];
-  const transcoder = (o: TranscoderOptions): Transcoder => {
-    const packagers = o.cmaf?.packagers ?? [];
-    return {
-      start() {
-        running.push(packagers);
-        for (const p of packagers) p.beginInput(SYNTHETIC_INIT);
-      },
-      async stop() {
-        for (const p of packagers) p.endInput();
-      },
-      pid: () => 4242,
-      stats: () => ({ pid: 4242, speed: 1, droppedFrames: 0, restarts: 0, startedAt: null }),
-      outTimeUs: () => null,
-      backlogMs: () => 0,
-      feedDrops: () => ({ overflows: 0, droppedTags: 0, droppedBytes: 0 }),
-    } as unknown as Transcoder;
-  };
+  const transcoders = fakeTranscoders();
   const clock = manualTimers();
   const registry = new StreamRegistry({
     hlsDir: dir,
@@ -456,23 +438,10 @@ function registryAtLimit(maxStreams: number) {
     retentionSeconds: 60,
     reconnectGraceSeconds: 10,
     timers: clock.timers,
-    transcoder,
+    transcoder: transcoders.make,
     admission: { budget: 100, maxStreams, preset: "ultrafast" },
   });
-  const produce = (n: number) => {
-    for (const p of running.at(-1) ?? []) feedFragments(p, n);
-  };
-  return { registry, produce };
-}
-
-/** An RTMP-like feed of `publicId` (no network: the registry only reads its source and counters). */
-function plainFeed(): IngestFeed {
-  return {
-    input: { kind: "flv-pipe" },
-    source: { videoCodec: "h264", width: 640, height: 360, fps: 30, audioCodec: "aac" },
-    inBytes: () => 0,
-    kick: () => undefined,
-  };
+  return { registry, produce: transcoders.produce };
 }
 
 describe("WHIP on a full node", () => {
@@ -483,7 +452,7 @@ describe("WHIP on a full node", () => {
       isLive: (id) => registry.isLive(id),
       refusal: (id) => registry.refusal(id),
     });
-    const feed = plainFeed();
+    const feed = fakeFeed();
     expect(await registry.publishStarted(LIVE_ID, feed)).toBe(true);
     produce(10);
     expect(registry.status(LIVE_ID).phase).toBe("live");
