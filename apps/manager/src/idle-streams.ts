@@ -2,6 +2,7 @@ import { type Database, streams } from "@hearth/db";
 import type { Logger } from "@hearth/server-kit";
 import { and, eq, inArray, isNull, lt } from "drizzle-orm";
 import { withDb } from "./db-errors.ts";
+import { periodicSweep } from "./periodic-sweep.ts";
 import type { Clock } from "./rate-limit.ts";
 import type { ChatService, MediaService } from "./services.ts";
 
@@ -26,8 +27,6 @@ export interface IdleStreamOptions {
  */
 export function idleStreamSweeper(o: IdleStreamOptions) {
   const batch = o.batch ?? 500;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let running: Promise<number> | undefined;
 
   async function sweepOnce(): Promise<number> {
     const cutoff = new Date(o.clock() - o.ttlMs);
@@ -75,24 +74,7 @@ export function idleStreamSweeper(o: IdleStreamOptions) {
     return removed.length;
   }
 
-  /** One sweep (never two at once); returns how many streams were removed. */
-  const sweep = (): Promise<number> => {
-    running ??= sweepOnce().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
-  return {
-    sweep,
-    start(intervalMs: number): void {
-      timer = setInterval(() => {
-        sweep().catch((err) => o.logger.warn("idle stream sweep failed", { err: (err as Error).message }));
-      }, intervalMs);
-    },
-    stop(): void {
-      if (timer) clearInterval(timer);
-    },
-  };
+  /** sweep() returns how many streams were removed. */
+  return periodicSweep(sweepOnce, o.logger, "idle stream sweep");
 }
 export type IdleStreamSweeper = ReturnType<typeof idleStreamSweeper>;

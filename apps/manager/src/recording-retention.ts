@@ -1,4 +1,5 @@
 import type { Logger } from "@hearth/server-kit";
+import { periodicSweep } from "./periodic-sweep.ts";
 import type { Clock } from "./rate-limit.ts";
 import { deleteVideo, type VideoDeletionDeps } from "./video-deletion.ts";
 import type { VideoStore } from "./video-store.ts";
@@ -30,8 +31,6 @@ export interface RetentionSweep {
  */
 export function recordingRetention(o: RecordingRetentionOptions) {
   const batch = o.batch ?? 100;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let running: Promise<RetentionSweep> | undefined;
   const deletion: VideoDeletionDeps = { ...o, videos: o.videos, clock: o.clock };
 
   /** Deletes one video; false when a service refused (it stays, it is logged by the deletion path). */
@@ -70,26 +69,7 @@ export function recordingRetention(o: RecordingRetentionOptions) {
     return { finalised, deleted };
   }
 
-  /** One sweep (never two at once). */
-  const sweep = (): Promise<RetentionSweep> => {
-    running ??= sweepOnce().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
-  return {
-    sweep,
-    start(intervalMs: number): void {
-      timer = setInterval(() => {
-        sweep().catch((err) =>
-          o.logger.warn("recording retention sweep failed", { err: (err as Error).message }),
-        );
-      }, intervalMs);
-    },
-    stop(): void {
-      if (timer) clearInterval(timer);
-    },
-  };
+  /** sweep() returns what it finalised and deleted. */
+  return periodicSweep(sweepOnce, o.logger, "recording retention sweep");
 }
 export type RecordingRetention = ReturnType<typeof recordingRetention>;
