@@ -5,8 +5,28 @@ import type { PageData, PageHead, RouteContext } from "../runtime/route.ts";
 /** Why a page about one thing the manager looks up (a stream, a video, a clip) has nothing to show. */
 export type LookupFailure = { kind: "missing" } | { kind: "unavailable"; retry: string };
 
+/**
+ * Looks one thing up and builds its page: a 503 page when the manager does not answer, a 404 titled
+ * `missingTitle` when it knows no such thing, else `found`'s page.
+ */
+export async function lookupPage<T, D>(
+  ctx: RouteContext,
+  lookup: () => Promise<T | null>,
+  missingTitle: string,
+  found: (thing: T) => PageData<D> | Promise<PageData<D>>,
+): Promise<PageData<D | LookupFailure>> {
+  let thing: T | null;
+  try {
+    thing = await lookup();
+  } catch {
+    return unavailable(ctx);
+  }
+  if (!thing) return missing(missingTitle);
+  return found(thing);
+}
+
 /** The manager did not answer: a 503 page whose "Try again" reloads this path. */
-export function unavailable(ctx: RouteContext): PageData<LookupFailure> {
+function unavailable(ctx: RouteContext): PageData<LookupFailure> {
   return {
     data: { kind: "unavailable", retry: ctx.url.pathname },
     head: { title: "Unavailable · Hearth" },

@@ -1,12 +1,6 @@
 import type { Clip } from "@hearth/contracts/mini";
 import { Layout } from "../components/layout.tsx";
-import {
-  type LookupFailure,
-  LookupFailurePage,
-  missing,
-  unavailable,
-  videoHead,
-} from "../components/lookup-page.tsx";
+import { type LookupFailure, LookupFailurePage, lookupPage, videoHead } from "../components/lookup-page.tsx";
 import VodPlayer from "../islands/VodPlayer.tsx";
 import { island } from "../runtime/island.tsx";
 import type { RouteModule } from "../runtime/route.ts";
@@ -18,24 +12,21 @@ type Data = { kind: "ok"; clip: Clip; managerUrl: string } | LookupFailure;
 
 /** GET /clips/:clipId: a clip, with links to its channel and (while it still exists) its video. */
 export const handler: RouteModule<Data>["handler"] = {
-  async GET(_req, ctx) {
-    let clip: Clip | null;
-    try {
-      clip = await ctx.manager.clip(ctx.params.clipId ?? "");
-    } catch {
-      return unavailable(ctx);
-    }
-    if (!clip) return missing("Clip not found · Hearth");
-    return {
-      data: { kind: "ok", clip, managerUrl: ctx.managerUrl },
-      head: videoHead(ctx, {
-        title: `${clip.title} · Clip · Hearth`,
-        ogTitle: clip.title,
-        description: `A ${formatDuration(clip.durationSeconds)} clip on Hearth.`,
-        image: clip.thumbnailUrl,
+  GET: (_req, ctx) =>
+    lookupPage<Clip, Data>(
+      ctx,
+      () => ctx.manager.clip(ctx.params.clipId ?? ""),
+      "Clip not found · Hearth",
+      (clip) => ({
+        data: { kind: "ok", clip, managerUrl: ctx.managerUrl },
+        head: videoHead(ctx, {
+          title: `${clip.title} · Clip · Hearth`,
+          ogTitle: clip.title,
+          description: `A ${formatDuration(clip.durationSeconds)} clip on Hearth.`,
+          image: clip.thumbnailUrl,
+        }),
       }),
-    };
-  },
+    ),
 };
 
 /** The clip page. */

@@ -1,12 +1,6 @@
 import type { Video } from "@hearth/contracts/mini";
 import { Layout } from "../components/layout.tsx";
-import {
-  type LookupFailure,
-  LookupFailurePage,
-  missing,
-  unavailable,
-  videoHead,
-} from "../components/lookup-page.tsx";
+import { type LookupFailure, LookupFailurePage, lookupPage, videoHead } from "../components/lookup-page.tsx";
 import ChatReplay from "../islands/ChatReplay.tsx";
 import VodPlayer from "../islands/VodPlayer.tsx";
 import { island } from "../runtime/island.tsx";
@@ -20,24 +14,21 @@ type Data = { kind: "ok"; video: Video; managerUrl: string } | LookupFailure;
 
 /** GET /videos/:videoId: a past broadcast, its details in the HTML so it is useful before (and without) JavaScript. */
 export const handler: RouteModule<Data>["handler"] = {
-  async GET(_req, ctx) {
-    let video: Video | null;
-    try {
-      video = await ctx.manager.video(ctx.params.videoId ?? "");
-    } catch {
-      return unavailable(ctx);
-    }
-    if (!video) return missing("Video not found · Hearth");
-    return {
-      data: { kind: "ok", video, managerUrl: ctx.managerUrl },
-      head: videoHead(ctx, {
-        title: `${video.title} · Past broadcast · Hearth`,
-        ogTitle: video.title,
-        description: `${video.title}: broadcast of ${formatDate(video.startedAt)} on Hearth (${formatDuration(video.durationSeconds)}).`,
-        image: video.thumbnailUrl,
+  GET: (_req, ctx) =>
+    lookupPage<Video, Data>(
+      ctx,
+      () => ctx.manager.video(ctx.params.videoId ?? ""),
+      "Video not found · Hearth",
+      (video) => ({
+        data: { kind: "ok", video, managerUrl: ctx.managerUrl },
+        head: videoHead(ctx, {
+          title: `${video.title} · Past broadcast · Hearth`,
+          ogTitle: video.title,
+          description: `${video.title}: broadcast of ${formatDate(video.startedAt)} on Hearth (${formatDuration(video.durationSeconds)}).`,
+          image: video.thumbnailUrl,
+        }),
       }),
-    };
-  },
+    ),
 };
 
 /** The video page: the recording's player, its details, and its chat replayed beside it. */

@@ -3,8 +3,8 @@ import { Layout } from "../components/layout.tsx";
 import {
   type LookupFailure,
   LookupFailurePage,
+  lookupPage,
   missing,
-  unavailable,
   videoHead,
 } from "../components/lookup-page.tsx";
 import { VideoRow } from "../components/video-row.tsx";
@@ -28,32 +28,32 @@ export const handler: RouteModule<Data>["handler"] = {
   async GET(_req, ctx) {
     const publicId = ctx.params.publicId ?? "";
     if (!PublicId.safeParse(publicId).success) return missing("Stream not found · Hearth");
-    let stream: StreamLookup | null;
     // The past broadcasts are extra: a failure there leaves them out rather than failing the page.
     const pastVideos = ctx.manager
       .listVideos({ stream: publicId, limit: PAST_BROADCASTS + 1 })
       .then((l) => l.videos.filter((v) => v.state === "ready").slice(0, PAST_BROADCASTS))
       .catch(() => [] as Video[]);
-    try {
-      stream = await ctx.manager.lookup(publicId);
-    } catch {
-      return unavailable(ctx);
-    }
-    if (!stream) return missing("Stream not found · Hearth");
-    const thumbnailUrl = `${stream.hlsUrl.slice(0, stream.hlsUrl.lastIndexOf("/") + 1)}thumb.jpg`;
-    const title = `${stream.name} · Hearth`;
-    const description = stream.live
-      ? `${stream.name} is live on Hearth.`
-      : `${stream.name} on Hearth (offline).`;
-    return {
-      data: { kind: "ok", stream, managerUrl: ctx.managerUrl, thumbnailUrl, videos: await pastVideos },
-      head: videoHead(ctx, {
-        title: stream.live ? `🔴 ${title}` : title,
-        ogTitle: stream.name,
-        description,
-        image: thumbnailUrl,
-      }),
-    };
+    return lookupPage<StreamLookup, Data>(
+      ctx,
+      () => ctx.manager.lookup(publicId),
+      "Stream not found · Hearth",
+      async (stream) => {
+        const thumbnailUrl = `${stream.hlsUrl.slice(0, stream.hlsUrl.lastIndexOf("/") + 1)}thumb.jpg`;
+        const title = `${stream.name} · Hearth`;
+        const description = stream.live
+          ? `${stream.name} is live on Hearth.`
+          : `${stream.name} on Hearth (offline).`;
+        return {
+          data: { kind: "ok", stream, managerUrl: ctx.managerUrl, thumbnailUrl, videos: await pastVideos },
+          head: videoHead(ctx, {
+            title: stream.live ? `🔴 ${title}` : title,
+            ogTitle: stream.name,
+            description,
+            image: thumbnailUrl,
+          }),
+        };
+      },
+    );
   },
 };
 
