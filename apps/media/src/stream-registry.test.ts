@@ -3,43 +3,26 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StreamStateUpdate } from "@hearth/contracts";
-import { createLogger } from "@hearth/server-kit";
 import { fakeFeed } from "../testing/fake-feed.ts";
-import { fakeTranscoders } from "../testing/fake-transcoders.ts";
-import { manualTimers } from "../testing/manual-timers.ts";
-import { DEFAULT_LADDER } from "./env.ts";
+import { testRegistry } from "../testing/test-registry.ts";
 import { LlhlsRegistry } from "./llhls/llhls-stream.ts";
 import type { RenditionPackager } from "./llhls/rendition-packager.ts";
-import { StreamRegistry } from "./stream-registry.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-registry-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function setup(graceSeconds = 10) {
-  const clock = manualTimers();
   const reports: StreamStateUpdate[] = [];
-  const transcoders = fakeTranscoders();
   const llhls = new LlhlsRegistry();
-  const registry = new StreamRegistry({
+  const { registry, transcoders, clock } = testRegistry({
     hlsDir: dir,
     llhls,
-    ladder: DEFAULT_LADDER,
-    segmentSeconds: 1,
-    partSeconds: 0.2,
-    listSize: 6,
-    preset: "ultrafast",
-    ffmpegPath: "ffmpeg",
-    logger: createLogger({}, { silent: true }),
     reporter: {
       report: async (_id, u) => {
         reports.push(u);
       },
     },
-    nodeId: "node-a",
-    retentionSeconds: 60,
     reconnectGraceSeconds: graceSeconds,
-    timers: clock.timers,
-    transcoder: transcoders.make,
   });
   const phases = () => reports.map((r) => `${r.phase}#${r.origin.seq}`);
   return { clock, reports, phases, transcoders, llhls, registry };

@@ -3,13 +3,8 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RecordingReport } from "@hearth/contracts";
-import { createLogger } from "@hearth/server-kit";
 import { fakeFeed } from "../../testing/fake-feed.ts";
-import { fakeTranscoders } from "../../testing/fake-transcoders.ts";
-import { manualTimers } from "../../testing/manual-timers.ts";
-import { DEFAULT_LADDER } from "../env.ts";
-import { LlhlsRegistry } from "../llhls/llhls-stream.ts";
-import { StreamRegistry } from "../stream-registry.ts";
+import { testRegistry } from "../../testing/test-registry.ts";
 import { LiveRecordings } from "./live-recordings.ts";
 import { FsRecordingStorage } from "./storage.ts";
 
@@ -21,23 +16,8 @@ function setup(o: { rungs?: "all" | "source"; wanted?: boolean } = {}) {
   const storage = new FsRecordingStorage(dataDir);
   const reports: RecordingReport[] = [];
   const live = new LiveRecordings();
-  const transcoders = fakeTranscoders();
-  const registry = new StreamRegistry({
+  const { registry, transcoders } = testRegistry({
     hlsDir: join(dataDir, "hls"),
-    llhls: new LlhlsRegistry(),
-    ladder: DEFAULT_LADDER,
-    segmentSeconds: 1,
-    partSeconds: 0.2,
-    listSize: 6,
-    preset: "ultrafast",
-    ffmpegPath: "ffmpeg",
-    logger: createLogger({}, { silent: true }),
-    reporter: { report: async () => {} },
-    nodeId: "node-a",
-    retentionSeconds: 60,
-    reconnectGraceSeconds: 10,
-    timers: manualTimers().timers,
-    transcoder: transcoders.make,
     recording: {
       storage,
       live,

@@ -16,12 +16,9 @@ import {
   useVP8,
 } from "werift";
 import { fakeFeed } from "../../testing/fake-feed.ts";
-import { fakeTranscoders } from "../../testing/fake-transcoders.ts";
-import { manualTimers } from "../../testing/manual-timers.ts";
-import { DEFAULT_LADDER } from "../env.ts";
+import { testRegistry } from "../../testing/test-registry.ts";
 import type { IngestFeed } from "../ingest-feed.ts";
-import { LlhlsRegistry } from "../llhls/llhls-stream.ts";
-import { type Pipeline, StreamRegistry } from "../stream-registry.ts";
+import type { Pipeline } from "../stream-registry.ts";
 import { createWhipIngest, type WhipDeps } from "./routes.ts";
 import { guardSocketErrors } from "./socket-guard.ts";
 
@@ -422,23 +419,8 @@ describe("WHIP idle publisher", () => {
 function registryAtLimit(maxStreams: number) {
   const dir = mkdtempSync(join(tmpdir(), "whip-registry-"));
   dirs.push(dir);
-  const transcoders = fakeTranscoders();
-  const clock = manualTimers();
-  const registry = new StreamRegistry({
+  const { registry, transcoders } = testRegistry({
     hlsDir: dir,
-    llhls: new LlhlsRegistry(),
-    ladder: DEFAULT_LADDER,
-    segmentSeconds: 1,
-    partSeconds: 0.2,
-    listSize: 6,
-    preset: "ultrafast",
-    ffmpegPath: "ffmpeg",
-    logger: createLogger({}, { silent: true }),
-    reporter: { report: async () => undefined },
-    retentionSeconds: 60,
-    reconnectGraceSeconds: 10,
-    timers: clock.timers,
-    transcoder: transcoders.make,
     admission: { budget: 100, maxStreams, preset: "ultrafast" },
   });
   return { registry, produce: transcoders.produce };
