@@ -58,6 +58,29 @@ export async function seek(page: Page, t: number, selector = "video"): Promise<v
   );
 }
 
+/**
+ * Waits until the video's clock passes `test`; returns that clock. A MediaError fails the wait at once (a broken
+ * video would otherwise just time out).
+ */
+function untilClock(
+  page: Page,
+  what: string,
+  timeoutMs: number,
+  selector: string,
+  test: (c: VideoClock) => boolean,
+): Promise<VideoClock> {
+  return until(
+    what,
+    timeoutMs,
+    async () => {
+      const c = await videoClock(page, selector);
+      if (c && c.error !== 0) throw new Error(`the video failed with MediaError ${c.error}`);
+      return c && test(c) ? c : undefined;
+    },
+    PAGE_POLL_MS,
+  );
+}
+
 /** Waits until the video plays past `t` (not seeking, currentTime beyond it); returns its clock then. */
 export function untilPlayingPast(
   page: Page,
@@ -66,16 +89,7 @@ export function untilPlayingPast(
   timeoutMs: number,
   selector = "video",
 ): Promise<VideoClock> {
-  return until(
-    what,
-    timeoutMs,
-    async () => {
-      const c = await videoClock(page, selector);
-      if (c && c.error !== 0) throw new Error(`the video failed with MediaError ${c.error}`);
-      return c && !c.seeking && c.t > t ? c : undefined;
-    },
-    PAGE_POLL_MS,
-  );
+  return untilClock(page, what, timeoutMs, selector, (c) => !c.seeking && c.t > t);
 }
 
 /**
@@ -88,14 +102,5 @@ export function untilPlayedToEnd(
   timeoutMs: number,
   selector = "video",
 ): Promise<VideoClock> {
-  return until(
-    what,
-    timeoutMs,
-    async () => {
-      const c = await videoClock(page, selector);
-      if (c && c.error !== 0) throw new Error(`the video failed with MediaError ${c.error}`);
-      return c && (c.ended || c.t >= c.duration - 0.3) ? c : undefined;
-    },
-    PAGE_POLL_MS,
-  );
+  return untilClock(page, what, timeoutMs, selector, (c) => c.ended || c.t >= c.duration - 0.3);
 }
