@@ -10,6 +10,7 @@ import { HttpError, type Logger } from "@hearth/server-kit";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { adminAuth } from "./admin-token.ts";
 import type { ManagerSafety } from "./creation-policy.ts";
+import { registerBearerScheme } from "./security-schemes.ts";
 import { endStream, type StreamEndingDeps } from "./stream-ending.ts";
 import type { StreamStore } from "./stream-store.ts";
 import { rejectInvalid } from "./validation-hook.ts";
@@ -86,11 +87,7 @@ const stopStream = createRoute({
  */
 export function adminRoutes(d: AdminDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: rejectInvalid });
-  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
-    type: "http",
-    scheme: "bearer",
-    description: "the operator's ADMIN_TOKEN",
-  });
+  registerBearerScheme(app, "adminToken");
   app.use("*", adminAuth(d.safety));
 
   app.openapi(issueToken, async (c) => {

@@ -16,6 +16,7 @@ import {
 } from "./api-schemas.ts";
 import { decodeCursor, toList, toLookup } from "./directory.ts";
 import type { PageCache } from "./page-cache.ts";
+import { registerBearerScheme } from "./security-schemes.ts";
 import type { ChatService, MediaService } from "./services.ts";
 import { endStream } from "./stream-ending.ts";
 import { newPrivateId, newPublicId } from "./stream-key.ts";
@@ -163,11 +164,7 @@ const startWrtcStream = createRoute({
 export function streamRoutes(deps: StreamRouteDeps): OpenAPIHono {
   const { store, media, chat, logger, pages } = deps;
   const app = new OpenAPIHono({ defaultHook: rejectInvalid });
-  app.openAPIRegistry.registerComponent("securitySchemes", "streamKey", {
-    type: "http",
-    scheme: "bearer",
-    description: "the stream's private id",
-  });
+  registerBearerScheme(app, "streamKey");
 
   app.openapi(listStreams, async (c) => {
     const { limit, cursor: rawCursor } = c.req.valid("query");

@@ -12,6 +12,7 @@ import { errorResponse, jsonResponse, ListQuery, Video, VideoIdParam, VideoList 
 import { decodeTimeCursor, encodeTimeCursor } from "./keyset-cursor.ts";
 import { type OwnerCheck, requireOwnerOrAdmin } from "./owner-auth.ts";
 import type { PageCache } from "./page-cache.ts";
+import { registerBearerScheme } from "./security-schemes.ts";
 import type { StreamStore } from "./stream-store.ts";
 import { rejectInvalid } from "./validation-hook.ts";
 import { deleteVideo, type VideoDeletionDeps } from "./video-deletion.ts";
@@ -98,11 +99,7 @@ const removeVideo = createRoute({
 /** The public videos API (past broadcasts). */
 export function videoRoutes(deps: VideoRouteDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: rejectInvalid });
-  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
-    type: "http",
-    scheme: "bearer",
-    description: "the operator's ADMIN_TOKEN",
-  });
+  registerBearerScheme(app, "adminToken");
 
   app.openapi(listVideos, async (c) => {
     const { limit, cursor: raw, stream } = c.req.valid("query");
