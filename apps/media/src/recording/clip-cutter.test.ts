@@ -2,20 +2,19 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { indexEntry } from "../../testing/index-entry.ts";
 import { ClipCutError, cutClip, segmentsWithin, selectRange } from "./clip-cutter.ts";
 import { FsRecordingStorage, type IndexEntry } from "./storage.ts";
 
 const T0 = Date.UTC(2026, 10, 29, 4);
 /** 20 segments of 1 s, a 10 s gap (a reconnect) after the 10th. */
-const entries: IndexEntry[] = Array.from({ length: 20 }, (_, i) => ({
-  msn: 100 + i,
-  initSeq: i < 10 ? 0 : 1,
-  pdt: T0 + i * 1000 + (i >= 10 ? 10_000 : 0),
-  duration: 1,
-  discontinuity: i === 10,
-  independent: true,
-  bytes: 4,
-}));
+const entries: IndexEntry[] = Array.from({ length: 20 }, (_, i) =>
+  indexEntry(100 + i, T0 + i * 1000 + (i >= 10 ? 10_000 : 0), {
+    initSeq: i < 10 ? 0 : 1,
+    discontinuity: i === 10,
+    bytes: 4,
+  }),
+);
 
 describe("clip range selection", () => {
   test("offset: seconds along the recording's own timeline (the reconnect gap does not count)", () => {

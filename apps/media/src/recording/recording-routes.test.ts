@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClipCutResult } from "@hearth/contracts";
 import HLS from "hls-parser";
+import { indexEntry } from "../../testing/index-entry.ts";
 import { TEST_INTERNAL_TOKEN, testApp } from "../../testing/test-app.ts";
 import { LlhlsRegistry } from "../llhls/llhls-stream.ts";
 import { LiveRecordings } from "./live-recordings.ts";
@@ -49,15 +50,7 @@ beforeAll(async () => {
         { kind: "segment", msn: 50 + i },
         new Uint8Array(1000),
       );
-      await storage.appendIndex("recordings", id, "source", {
-        msn: 50 + i,
-        initSeq: 0,
-        pdt: T0 + i * 1000,
-        duration: 1,
-        discontinuity: false,
-        independent: true,
-        bytes: 1000,
-      });
+      await storage.appendIndex("recordings", id, "source", indexEntry(50 + i, T0 + i * 1000));
     }
     await storage.writeThumbnail("recordings", id, new Uint8Array([0xff, 0xd8, 0xff]));
   }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RecordingReport } from "@hearth/contracts";
 import { createLogger } from "@hearth/server-kit";
+import { indexEntry } from "../../testing/index-entry.ts";
 import { finaliseUnfinished } from "./recovery.ts";
 import { FsRecordingStorage, type IndexEntry } from "./storage.ts";
 
@@ -16,15 +17,7 @@ const ID = "crashed000000001";
 async function segment(id: string, rung: string, msn: number, write = true): Promise<IndexEntry> {
   const bytes = new Uint8Array([msn & 0xff, 1, 2, 3]);
   if (write) await storage.writeMedia("recordings", id, rung, { kind: "segment", msn }, bytes);
-  const e = {
-    msn,
-    initSeq: 0,
-    pdt: T0 + msn * 1000,
-    duration: 1,
-    discontinuity: false,
-    independent: true,
-    bytes: 4,
-  };
+  const e = indexEntry(msn, T0 + msn * 1000, { bytes: 4 });
   await storage.appendIndex("recordings", id, rung, e);
   return e;
 }

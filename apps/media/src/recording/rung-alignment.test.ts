@@ -1,16 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { indexEntry } from "../../testing/index-entry.ts";
 import { aligned, commonStart, fromStart } from "./rung-alignment.ts";
 import type { IndexEntry } from "./storage.ts";
 
-const seg = (msn: number, pdt: number, duration = 1): IndexEntry => ({
-  msn,
-  initSeq: 0,
-  pdt,
-  duration,
-  discontinuity: false,
-  independent: true,
-  bytes: 1000,
-});
+const seg = (msn: number, pdt: number, duration = 1): IndexEntry => indexEntry(msn, pdt, { duration });
 
 describe("rung alignment", () => {
   test("a rung whose first segment closed one segment early is trimmed to the others' start", () => {

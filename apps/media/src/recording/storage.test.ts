@@ -2,21 +2,14 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { indexEntry } from "../../testing/index-entry.ts";
 import { FsRecordingStorage, type IndexEntry, parseIndex, parseMediaName } from "./storage.ts";
 
 const root = mkdtempSync(join(tmpdir(), "hearth-rec-storage-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const storage = new FsRecordingStorage(root);
 const ID = "abcdefgh12345678";
-const entry = (msn: number): IndexEntry => ({
-  msn,
-  initSeq: 0,
-  pdt: 1_700_000_000_000 + msn * 1000,
-  duration: 1,
-  discontinuity: false,
-  independent: true,
-  bytes: 3,
-});
+const entry = (msn: number): IndexEntry => indexEntry(msn, 1_700_000_000_000 + msn * 1000, { bytes: 3 });
 
 describe("FsRecordingStorage", () => {
   test("writes the documented layout and reads it back", async () => {

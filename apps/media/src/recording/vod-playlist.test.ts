@@ -1,19 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import HLS from "hls-parser";
+import { indexEntry } from "../../testing/index-entry.ts";
 import type { IndexEntry } from "./storage.ts";
 import { renderRecordingMaster, renderRecordingPlaylist } from "./vod-playlist.ts";
 
 const T0 = Date.UTC(2026, 10, 29, 4, 0, 0);
-const e = (msn: number, o: Partial<IndexEntry> = {}): IndexEntry => ({
-  msn,
-  initSeq: 0,
-  pdt: T0 + (msn - 100) * 1000,
-  duration: 1,
-  discontinuity: false,
-  independent: true,
-  bytes: 125_000,
-  ...o,
-});
+const e = (msn: number, o: Partial<IndexEntry> = {}): IndexEntry =>
+  indexEntry(msn, T0 + (msn - 100) * 1000, { bytes: 125_000, ...o });
 
 function parse(text: string): HLS.types.MediaPlaylist {
   const p = HLS.parse(text);
