@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { indexEntry } from "../../testing/index-entry.ts";
+import { indexEntry, recordingMeta } from "../../testing/stored-recording.ts";
 import { ClipCutError, cutClip, segmentsWithin, selectRange } from "./clip-cutter.ts";
 import { FsRecordingStorage, type IndexEntry } from "./storage.ts";
 
@@ -57,19 +57,17 @@ describe("cutClip", () => {
 
   test("copies whole segments of every rung with their inits; the copy outlives the recording", async () => {
     const id = "video00000000001";
-    await storage.writeMeta("recordings", id, {
+    await storage.writeMeta(
+      "recordings",
       id,
-      publicId: "abcDEF123_-x",
-      node: "n1",
-      session: "s",
-      state: "recording",
-      createdAt: T0,
-      endedAt: null,
-      rungs: [
-        { name: "source", width: 160, height: 90, codecs: [] },
-        { name: "160p", width: 160, height: 90, codecs: [] },
-      ],
-    });
+      recordingMeta(id, {
+        createdAt: T0,
+        rungs: [
+          { name: "source", width: 160, height: 90, codecs: [] },
+          { name: "160p", width: 160, height: 90, codecs: [] },
+        ],
+      }),
+    );
     for (const r of ["source", "160p"]) {
       for (const seq of [0, 1])
         await storage.writeMedia("recordings", id, r, { kind: "init", seq }, new Uint8Array([seq]));

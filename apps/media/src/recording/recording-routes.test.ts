@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClipCutResult } from "@hearth/contracts";
 import HLS from "hls-parser";
-import { indexEntry } from "../../testing/index-entry.ts";
+import { indexEntry, recordingMeta } from "../../testing/stored-recording.ts";
 import { TEST_INTERNAL_TOKEN, testApp } from "../../testing/test-app.ts";
 import { LlhlsRegistry } from "../llhls/llhls-stream.ts";
 import { LiveRecordings } from "./live-recordings.ts";
@@ -29,18 +29,17 @@ const internal = (method: string, path: string, body?: unknown) =>
 
 beforeAll(async () => {
   for (const id of [DONE, GROWING]) {
-    await storage.writeMeta("recordings", id, {
+    await storage.writeMeta(
+      "recordings",
       id,
-      publicId: "abcDEF123_-x",
-      node: "n1",
-      session: "s",
-      state: id === DONE ? "ready" : "recording",
-      createdAt: T0,
-      endedAt: null,
-      rungs: [
-        { name: "source", width: 1280, height: 720, frameRate: 30, codecs: ["avc1.64001f", "mp4a.40.2"] },
-      ],
-    });
+      recordingMeta(id, {
+        state: id === DONE ? "ready" : "recording",
+        createdAt: T0,
+        rungs: [
+          { name: "source", width: 1280, height: 720, frameRate: 30, codecs: ["avc1.64001f", "mp4a.40.2"] },
+        ],
+      }),
+    );
     await storage.writeMedia("recordings", id, "source", { kind: "init", seq: 0 }, new Uint8Array([7, 7]));
     for (let i = 0; i < 12; i++) {
       await storage.writeMedia(

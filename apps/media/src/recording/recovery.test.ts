@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RecordingReport } from "@hearth/contracts";
 import { createLogger } from "@hearth/server-kit";
-import { indexEntry } from "../../testing/index-entry.ts";
+import { indexEntry, recordingMeta } from "../../testing/stored-recording.ts";
 import { finaliseUnfinished } from "./recovery.ts";
 import { FsRecordingStorage, type IndexEntry } from "./storage.ts";
 
@@ -24,19 +24,18 @@ async function segment(id: string, rung: string, msn: number, write = true): Pro
 
 describe("finaliseUnfinished", () => {
   test("a recording left by a killed node becomes a VOD up to its last whole segment, reported ready", async () => {
-    await storage.writeMeta("recordings", ID, {
-      id: ID,
-      publicId: "abcDEF123_-x",
-      node: "n1",
-      session: "n1-s",
-      state: "recording",
-      createdAt: T0,
-      endedAt: null,
-      rungs: [
-        { name: "source", width: 160, height: 90, codecs: ["avc1.42c00c"] },
-        { name: "160p", width: 160, height: 90, codecs: ["avc1.42c00c"] },
-      ],
-    });
+    await storage.writeMeta(
+      "recordings",
+      ID,
+      recordingMeta(ID, {
+        session: "n1-s",
+        createdAt: T0,
+        rungs: [
+          { name: "source", width: 160, height: 90, codecs: ["avc1.42c00c"] },
+          { name: "160p", width: 160, height: 90, codecs: ["avc1.42c00c"] },
+        ],
+      }),
+    );
     for (const r of ["source", "160p"])
       await storage.writeMedia("recordings", ID, r, { kind: "init", seq: 0 }, new Uint8Array([0]));
     for (let msn = 0; msn < 4; msn++) await segment(ID, "source", msn);
@@ -47,16 +46,11 @@ describe("finaliseUnfinished", () => {
     await segment(ID, "160p", 1, false);
     await segment(ID, "160p", 2);
     // A finished recording is left alone.
-    await storage.writeMeta("recordings", "finished00000001", {
-      id: "finished00000001",
-      publicId: "abcDEF123_-x",
-      node: "n1",
-      session: "old",
-      state: "ready",
-      createdAt: T0,
-      endedAt: T0,
-      rungs: [],
-    });
+    await storage.writeMeta(
+      "recordings",
+      "finished00000001",
+      recordingMeta("finished00000001", { session: "old", state: "ready", createdAt: T0, endedAt: T0 }),
+    );
 
     const reports: RecordingReport[] = [];
     let calls = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { indexEntry } from "../../testing/index-entry.ts";
+import { indexEntry } from "../../testing/stored-recording.ts";
 import { aligned, commonStart, fromStart } from "./rung-alignment.ts";
 import type { IndexEntry } from "./storage.ts";
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { indexEntry } from "../../testing/index-entry.ts";
+import { indexEntry, recordingMeta } from "../../testing/stored-recording.ts";
 import { FsRecordingStorage, type IndexEntry, parseIndex, parseMediaName } from "./storage.ts";
 
 const root = mkdtempSync(join(tmpdir(), "hearth-rec-storage-"));
@@ -13,16 +13,7 @@ const entry = (msn: number): IndexEntry => indexEntry(msn, 1_700_000_000_000 + m
 
 describe("FsRecordingStorage", () => {
   test("writes the documented layout and reads it back", async () => {
-    await storage.writeMeta("recordings", ID, {
-      id: ID,
-      publicId: "abcDEF123_-x",
-      node: "n1",
-      session: "s1",
-      state: "recording",
-      createdAt: 1,
-      endedAt: null,
-      rungs: [],
-    });
+    await storage.writeMeta("recordings", ID, recordingMeta(ID, { session: "s1", createdAt: 1 }));
     await storage.writeMedia("recordings", ID, "source", { kind: "init", seq: 0 }, new Uint8Array([9]));
     await storage.writeMedia(
       "recordings",

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import HLS from "hls-parser";
-import { indexEntry } from "../../testing/index-entry.ts";
+import { indexEntry } from "../../testing/stored-recording.ts";
 import type { IndexEntry } from "./storage.ts";
 import { renderRecordingMaster, renderRecordingPlaylist } from "./vod-playlist.ts";
 
