@@ -1,400 +1,407 @@
 /**
- * The recordings' pages in Chromium: the real web app (apps/web start()) and hls.js playing a real fMP4 HLS
- * recording made by ffmpeg, with EXT-X-PROGRAM-DATE-TIME on every segment. The video page's chat replay
- * follows the playback position through seeks and pauses, the Clip button posts what the contract says, the
- * page plays without JavaScript, and the watch page rewinds into a DVR playlist and goes back live.
- *
- * The manager's, chat's and media node's sides are answered by a loopback stand-in with the shapes of
- * packages/contracts (parsed with those schemas): the pages' own logic is checked on a recording and chat whose
- * times are known exactly, quickly and without a live session (it was written while those routes were being
- * built). tests/e2e/recording-*.test.ts run the same pages on the whole platform.
+ * The recordings' pages in Chromium on the real platform (support/recording-platform.ts: manager, media node,
+ * chat and web), on one short real broadcast: an OBS-style publisher (ffmpeg over RTMP) while two WebSocket
+ * clients chat. What tests/e2e/recording-{vod,live}.test.ts do not already cover:
+ * - the video page with JavaScript off: the server-rendered details and a <video> on the real VOD master;
+ * - the chat replay through a pause: nothing later appears while paused, the rest on time once resumed;
+ * - the video page's Clip button: a real clip whose page plays, and the manager's 429 (a small CLIP_BURST)
+ *   shown with when to try again;
+ * - the directory's "recent broadcasts" row and the offline watch page's latest-broadcast link to the video.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ChatReplay, Clip, CreateClipBody, StreamLookup, Video } from "@hearth/contracts";
-import type { RunningApp } from "@hearth/server-kit";
+import { type ChatMessage, type StartedStream, type Video, vodMasterUrl } from "@hearth/contracts";
 import HLS from "hls-parser";
-import { start as startWeb } from "../../apps/web/src/main.ts";
-import { capturingLogger } from "./support/capturing-logger.ts";
+import { ChatClient } from "./chat-harness.ts";
 import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
-import { freePort } from "./support/ports.ts";
+import {
+  getClip,
+  lookupStream,
+  type RecordingPlatform,
+  startRecordingPlatform,
+  startStream,
+  untilVideo,
+} from "./support/recording-platform.ts";
+import { publishSynthetic } from "./support/synthetic-source.ts";
 import { PAGE_POLL_MS, until } from "./support/until.ts";
+import { play, seek, untilPlayingPast, videoClock } from "./support/video-element.ts";
+import { loadTimelines, positionAt, type Timeline, wallClockAt } from "./support/vod-timeline.ts";
 
-const VIDEO_ID = "vidtest000000001";
-const PUBLIC_ID = "rewindStream01";
-const SECONDS = 24;
+// ---- the pages' hooks (apps/web/README.md) ----
+/** Video and clip pages: the player's <video>. */
+const VOD_VIDEO = "[data-testid=player-video]";
+/** The player: `data-wall-ms` is the playing date, `data-time` the position, `data-rung` the rung. */
+const PLAYER = "[data-testid=player]";
+/** One replayed chat message beside the video. */
+const REPLAY_MESSAGE = "[data-testid=replay-message]";
 
-let dir: string;
-let standIn: ReturnType<typeof Bun.serve>;
-let web: RunningApp;
-let webUrl: string;
+/** How often the page samples which replayed messages it shows. */
+const SAMPLE_MS = 50;
+/**
+ * The manager's clip bucket for this suite: two clips, then 429 (one token an hour back, so the refusal holds
+ * for the rest of the run). Only the Clip test makes clips on this platform.
+ */
+const CLIP_LIMITS = { CLIP_BURST: "2", CLIP_RATE_PER_HOUR: "1" };
+
+let platform: RecordingPlatform;
 let browser: Browser;
-/** ms since 1970 of each segment's first frame, and its start on the player's timeline (from the playlist). */
-let segments: Array<{ start: number; pdt: number }> = [];
-const clipBodies: unknown[] = [];
-const replayPages: string[] = [];
+let stream: StartedStream;
+let video: Video;
+let timelines: Timeline[] = [];
+const publishers: Bun.Subprocess[] = [];
+const clients: ChatClient[] = [];
+/** The chat of the broadcast with its server times, in the order sent. */
+const said: ChatMessage[] = [];
 
-/** The wall time at player time `t`, from the playlist as hls-parser reads it. */
-function wallAt(t: number): number {
-  const seg =
-    [...segments].reverse().find((s) => s.start <= t) ?? (segments[0] as { start: number; pdt: number });
-  return seg.pdt + (t - seg.start) * 1000;
+/** Connects to the stream's chat room and waits for hello. */
+async function joinChat(s: StartedStream, name: string): Promise<ChatClient> {
+  const c = new ChatClient(`${s.chatUrl}?${new URLSearchParams({ name })}`);
+  clients.push(c);
+  await c.opened;
+  await c.next("hello");
+  return c;
 }
 
-/** One 360p rung, 2 s fMP4 segments, a date on each (ffmpeg stamps them with its wall clock). */
-async function makeRecording(out: string): Promise<void> {
-  mkdirSync(join(out, "360p"), { recursive: true });
-  const args = [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    // A moving test picture and a tone: something to decode, and frames whose position is known.
-    "-f",
-    "lavfi",
-    "-i",
-    `testsrc2=size=640x360:rate=30:duration=${SECONDS}`,
-    "-f",
-    "lavfi",
-    "-i",
-    `sine=frequency=440:sample_rate=48000:duration=${SECONDS}`,
-    // Fastest x264 preset: the machine has 2 shared cores; the pages are tested, not quality.
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    // yuv420p: what every browser decodes.
-    "-pix_fmt",
-    "yuv420p",
-    // A keyframe every second, so every 2 s segment starts with one.
-    "-g",
-    "30",
-    "-c:a",
-    "aac",
-    "-f",
-    "hls",
-    "-hls_time",
-    "2",
-    // VOD + ENDLIST, as a finished recording is.
-    "-hls_playlist_type",
-    "vod",
-    // CMAF segments, as the media node records.
-    "-hls_segment_type",
-    "fmp4",
-    // EXT-X-PROGRAM-DATE-TIME on every segment: what maps the timeline to the wall clock.
-    "-hls_flags",
-    "program_date_time+independent_segments",
-    "-hls_fmp4_init_filename",
-    "init.mp4",
-    "-hls_segment_filename",
-    join(out, "360p", "seg-%d.m4s"),
-    join(out, "360p", "index.m3u8"),
-  ];
-  const p = Bun.spawn(["ffmpeg", ...args], { stdout: "ignore", stderr: "pipe" });
-  if ((await p.exited) !== 0) throw new Error(`ffmpeg failed: ${await new Response(p.stderr).text()}`);
-  writeFileSync(
-    join(out, "master.m3u8"),
-    "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=900000,RESOLUTION=640x360\n360p/index.m3u8\n",
+/** Sends `text` and returns the message as stored (its id and server time), as the room broadcast it. */
+async function say(c: ChatClient, text: string): Promise<ChatMessage> {
+  c.send({ type: "send", text });
+  // Texts carry a random token: the one with this text is ours.
+  const echo = await until(`the echo of "${text}"`, 20_000, () =>
+    c.all("message").find((m) => m.message.text === text),
   );
-  const media = HLS.parse(readFileSync(join(out, "360p", "index.m3u8"), "utf8")) as HLS.types.MediaPlaylist;
-  let start = 0;
-  segments = media.segments.map((s) => {
-    const at = { start, pdt: (s.programDateTime as Date).getTime() };
-    start += s.duration;
-    return at;
-  });
-  // The same recording as a growing (EVENT) playlist, as a live session's DVR is: no ENDLIST.
-  const event = readFileSync(join(out, "360p", "index.m3u8"), "utf8")
-    .replace("#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-PLAYLIST-TYPE:EVENT")
-    .replace("#EXT-X-ENDLIST\n", "");
-  writeFileSync(join(out, "360p", "event.m3u8"), event);
-  const eventMaster = readFileSync(join(out, "master.m3u8"), "utf8").replace("index", "event");
-  writeFileSync(join(out, "event-master.m3u8"), eventMaster);
-  // The "live" playlist of this stand-in is the same media under another URL (the platform's is LL-HLS).
-  writeFileSync(join(out, "live-master.m3u8"), eventMaster);
+  return echo.message;
 }
+
+const token = () => Math.random().toString(36).slice(2, 8);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "hearth-web-videos-"));
-  await makeRecording(join(dir, "vod"));
-  const standInPort = freePort();
-  const base = `http://127.0.0.1:${standInPort}`;
-  const t0 = segments[0]?.pdt ?? 0;
-  // Chat at 1 s, 5 s, 12 s and 18 s into the recording; two per page, to exercise `after`.
-  const chat = [1, 5, 12, 18].map((s, i) => ({
-    id: `m${i}`,
-    userId: `viewer000${i}`,
-    name: `viewer${i}`,
-    text: `message at ${s} s`,
-    ts: Math.round(wallAt(s)),
-  }));
-  const video = Video.parse({
-    videoId: VIDEO_ID,
-    publicId: PUBLIC_ID,
-    title: "Synth jam rerun",
-    state: "ready",
-    startedAt: new Date(t0).toISOString(),
-    endedAt: new Date(t0 + SECONDS * 1000).toISOString(),
-    durationSeconds: SECONDS,
-    peakViewers: 3,
-    hlsUrl: `${base}/hls/vod/${VIDEO_ID}/master.m3u8`,
-    thumbnailUrl: `${base}/hls/vod/${VIDEO_ID}/thumb.jpg`,
-    watchUrl: `http://web/videos/${VIDEO_ID}`,
-    chatReplayUrl: `${base}/rooms/${PUBLIC_ID}/replay?from=${t0}&to=${t0 + SECONDS * 1000}`,
-  });
-  const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type" };
-  standIn = Bun.serve({
-    port: standInPort,
-    hostname: "127.0.0.1",
-    async fetch(req) {
-      const url = new URL(req.url);
-      if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
-      if (url.pathname === `/video/${VIDEO_ID}`) return Response.json(video, { headers: cors });
-      if (url.pathname === "/videos")
-        return Response.json({ videos: [video], nextCursor: null }, { headers: cors });
-      if (url.pathname === `/stream/${PUBLIC_ID}`) {
-        const lookup = StreamLookup.parse({
-          publicId: PUBLIC_ID,
-          name: "Synth jam",
-          live: true,
-          hlsUrl: `${base}/hls/vod/${VIDEO_ID}/live-master.m3u8`,
-          chatUrl: `ws://127.0.0.1:${standInPort}/rooms/${PUBLIC_ID}`,
-          rungs: [{ name: "360p", bandwidth: 900_000, width: 640, height: 360, playlist: "360p/event.m3u8" }],
-          dvr: { videoId: VIDEO_ID, hlsUrl: `${base}/hls/vod/${VIDEO_ID}/event-master.m3u8` },
-        });
-        return Response.json(lookup, { headers: cors });
-      }
-      if (url.pathname === "/clips" && req.method === "POST") {
-        const body = CreateClipBody.parse(await req.json());
-        clipBodies.push(body);
-        // The third clip is refused, as the manager's per-client rate limit does.
-        if (clipBodies.length === 3) {
-          return Response.json(
-            { error: { code: "rate_limited", message: "too many clips" } },
-            {
-              status: 429,
-              headers: { ...cors, "retry-after": "30", "access-control-expose-headers": "retry-after" },
-            },
-          );
-        }
-        const clip = Clip.parse({
-          clipId: `clip${clipBodies.length}00000000001`,
-          publicId: PUBLIC_ID,
-          videoId: VIDEO_ID,
-          title: "Synth jam",
-          createdAt: new Date().toISOString(),
-          startedAt: new Date(t0).toISOString(),
-          durationSeconds: 30,
-          hlsUrl: `${base}/hls/clips/x/master.m3u8`,
-          thumbnailUrl: `${base}/hls/clips/x/thumb.jpg`,
-          watchUrl: `http://web/clips/clip${clipBodies.length}00000000001`,
-        });
-        return Response.json(clip, { status: 201, headers: cors });
-      }
-      if (url.pathname === `/rooms/${PUBLIC_ID}/replay`) {
-        replayPages.push(url.search);
-        const after = Number(url.searchParams.get("after") ?? "0");
-        const page = ChatReplay.parse({
-          messages: chat.slice(after, after + 2),
-          next: after + 2 < chat.length ? String(after + 2) : null,
-        });
-        return Response.json(page, { headers: cors });
-      }
-      const file = /^\/hls\/vod\/[a-z0-9]+\/(.+)$/.exec(url.pathname)?.[1];
-      if (file && !file.includes("..")) {
-        const f = Bun.file(join(dir, "vod", file));
-        if (await f.exists()) return new Response(f, { headers: cors });
-      }
-      return Response.json(
-        { error: { code: "not_found", message: "no such thing" } },
-        { status: 404, headers: cors },
-      );
-    },
-  });
-  const webPort = freePort();
-  web = await startWeb({
-    env: { WEB_PORT: String(webPort), BIND_HOST: "127.0.0.1", MANAGER_URL: base },
-    logger: capturingLogger([], { svc: "web" }),
-  });
-  webUrl = `http://127.0.0.1:${webPort}`;
+  platform = await startRecordingPlatform(CLIP_LIMITS);
   browser = await launchChromium();
-}, 120_000);
+  stream = await startStream(platform.managerUrl, "Tuesday trivia");
+  const publisher = publishSynthetic(
+    `${stream.rtmp.server}/${stream.rtmp.streamKey}`,
+    { seconds: 24, width: 640, height: 360, videoKbps: 800 },
+    "ignore",
+  );
+  publishers.push(publisher);
+  await until("the stream to be live", 90_000, async () => {
+    const l = await lookupStream(platform.managerUrl, stream.publicId);
+    return l.live && l.rungs.length > 0;
+  });
+  await untilVideo(platform.managerUrl, stream.publicId, 60_000, "recording");
+
+  const streamer = await joinChat(stream, "streamer");
+  const viewer = await joinChat(stream, "viewer");
+  // Messages several seconds apart inside the broadcast: a pause between two of them can be held long enough
+  // that a replay following the wall clock instead of the position would show the next one.
+  await Bun.sleep(2000);
+  said.push(await say(viewer, `hello ${token()}`));
+  await Bun.sleep(5000);
+  said.push(await say(streamer, `question one ${token()}`));
+  await Bun.sleep(4000);
+  said.push(await say(viewer, `answer ${token()}`));
+
+  await publisher.exited;
+  video = await untilVideo(platform.managerUrl, stream.publicId, 90_000);
+  timelines = await loadTimelines(video.hlsUrl);
+  const last = said.at(-1) as ChatMessage;
+  const tl = timelines[0] as Timeline;
+  if (last.ts >= wallClockAt(tl, tl.duration))
+    throw new Error(`the last message (${last.ts}) is after the recording's end:\n${tl.text}`);
+}, 300_000);
 
 afterAll(async () => {
+  for (const c of clients) c.close();
+  for (const p of publishers) {
+    p.kill("SIGKILL");
+    await p.exited;
+  }
   await browser?.close().catch(() => {});
-  await web?.stop();
-  standIn?.stop(true);
-  rmSync(dir, { recursive: true, force: true });
+  await platform?.stop();
 }, 60_000);
 
-/** The player's published position and the replayed messages, read in one step in the page. */
-function replayState(page: Page) {
-  return page.evaluate(() => {
-    const p = document.querySelector<HTMLElement>("[data-testid=player]");
-    const v = document.querySelector("video");
-    return {
-      t: v?.currentTime ?? 0,
-      paused: v?.paused ?? true,
-      wallMs: p?.dataset.wallMs ? Number(p.dataset.wallMs) : null,
-      ts: [...document.querySelectorAll<HTMLElement>("[data-testid=replay-message]")].map((m) =>
-        Number(m.dataset.ts),
-      ),
-    };
-  });
+/** The timeline of the rung the page says it plays (all rungs share their program date-times). */
+async function playingTimeline(page: Page): Promise<Timeline> {
+  const rung = await page.evaluate(
+    (sel) => document.querySelector<HTMLElement>(sel)?.dataset.rung ?? "",
+    PLAYER,
+  );
+  return timelines.find((t) => t.rung === rung) ?? (timelines[0] as Timeline);
 }
 
-/** Waits until the replay shows exactly the messages sent up to the player's position. */
-async function untilReplayMatches(page: Page, what: string) {
-  return until(
-    what,
-    30_000,
-    async () => {
-      const s = await replayState(page);
-      if (s.wallMs === null) return false;
-      const expected = [1, 5, 12, 18]
-        .map((x) => Math.round(wallAt(x)))
-        .filter((ts) => ts <= (s.wallMs as number));
-      return JSON.stringify(s.ts) === JSON.stringify(expected) ? s : false;
+/** The player's published playing date (`data-wall-ms`), null before it has one. */
+function playingDate(page: Page): Promise<number | null> {
+  return page.evaluate((sel) => {
+    const wall = document.querySelector<HTMLElement>(sel)?.dataset.wallMs ?? "";
+    return wall === "" ? null : Number(wall);
+  }, PLAYER);
+}
+
+async function openVideoPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
+  await page.goto(`${platform.webUrl}/videos/${video.videoId}`);
+  await page.locator(VOD_VIDEO).first().waitFor({ timeout: 30_000 });
+  return page;
+}
+
+describe("the video page without JavaScript", () => {
+  test("has the title, date and duration in its HTML and a <video> on the real VOD master", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      const res = await page.goto(`${platform.webUrl}/videos/${video.videoId}`);
+      expect(res?.status()).toBe(200);
+      expect(await page.getByTestId("video-title").textContent()).toBe("Tuesday trivia");
+      const date = page.getByTestId("video-date");
+      expect(await date.getAttribute("datetime")).toBe(video.startedAt);
+      const day = new Date(video.startedAt).toLocaleDateString("en-US", {
+        year: "numeric",
+        month: "short",
+        day: "numeric",
+        timeZone: "UTC",
+      });
+      expect(await date.textContent()).toBe(day);
+      const secs = Math.round(video.durationSeconds);
+      expect(await page.getByTestId("video-duration").textContent()).toBe(
+        `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`,
+      );
+      // No script ran: the <video> is the server's, on the media node's master playlist of this recording.
+      const src = await page.locator(`video${VOD_VIDEO}`).getAttribute("src");
+      expect(src).toBe(vodMasterUrl(`${platform.mediaUrl}/hls`, video.videoId));
+      expect(src).toBe(video.hlsUrl);
+      const master = await fetch(src as string);
+      expect(master.status).toBe(200);
+      const parsed = HLS.parse(await master.text());
+      expect(parsed.isMasterPlaylist).toBe(true);
+      expect((parsed as HLS.types.MasterPlaylist).variants.length).toBe(timelines.length);
+      // The page carries nothing secret.
+      expect(await page.content()).not.toContain(stream.privateId);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
+
+type Seen = { text: string; visible: boolean; t: number; wall: number; paused: boolean };
+
+/** Records, in the page, when each replayed message turns visible or hidden, with the player's state then. */
+async function watchReplay(page: Page, texts: string[]): Promise<void> {
+  await page.evaluate(
+    ([sel, playerSel, tokens, every]) => {
+      const w = window as unknown as { replaySeen: Seen[] };
+      w.replaySeen = [];
+      const state = new Map<string, boolean>();
+      setInterval(() => {
+        const v = document.querySelector("video");
+        const wall = document.querySelector<HTMLElement>(playerSel as string)?.dataset.wallMs ?? "";
+        const els = [...document.querySelectorAll<HTMLElement>(sel as string)];
+        for (const text of tokens as string[]) {
+          const el = els.find((e) => e.textContent?.includes(text));
+          const visible = el?.checkVisibility() === true && el.getClientRects().length > 0;
+          if ((state.get(text) ?? false) !== visible) {
+            state.set(text, visible);
+            w.replaySeen.push({
+              text,
+              visible,
+              t: v?.currentTime ?? -1,
+              wall: wall === "" ? Number.NaN : Number(wall),
+              paused: v?.paused ?? true,
+            });
+          }
+        }
+      }, every as number);
     },
-    PAGE_POLL_MS,
+    [REPLAY_MESSAGE, PLAYER, texts, SAMPLE_MS] as const,
   );
 }
 
-describe("the video page in Chromium", () => {
-  test("plays the recording and replays the chat in step with the position, through seeks and pauses", async () => {
-    const page = await browser.newPage();
-    await page.goto(`${webUrl}/videos/${VIDEO_ID}`);
-    expect(await page.getByTestId("video-title").textContent()).toBe("Synth jam rerun");
-    expect(await page.getByTestId("video-duration").textContent()).toBe("0:24");
-    await page.evaluate(() => {
-      const v = document.querySelector("video") as HTMLVideoElement;
-      v.muted = true;
-      return v.play();
-    });
-    await until("playback to pass 2 s", 30_000, async () => (await replayState(page)).t > 2, PAGE_POLL_MS);
-    // The published wall time is the playlist's date plus the offset in the segment.
-    const s = await replayState(page);
-    expect(Math.abs((s.wallMs as number) - wallAt(s.t))).toBeLessThan(1000);
-    await untilReplayMatches(page, "the replay to show the first message");
+const seenSoFar = (page: Page) =>
+  page.evaluate(() => (window as unknown as { replaySeen: Seen[] }).replaySeen.slice());
 
-    await page.evaluate(() => {
-      const v = document.querySelector("video") as HTMLVideoElement;
-      v.pause();
-      v.currentTime = 14;
-    });
-    const forward = await untilReplayMatches(
-      page,
-      "the replay after a seek forward (pages loaded through `after`)",
-    );
-    expect(forward.ts.length).toBe(3);
-    expect(replayPages.some((q) => q.includes("after=2"))).toBe(true);
+describe("chat replay through a pause", () => {
+  test("paused, no later message appears; resumed, each appears within 1 s of its moment", async () => {
+    const page = await openVideoPage();
+    try {
+      const [first, second] = said as [ChatMessage, ChatMessage];
+      await watchReplay(
+        page,
+        said.map((m) => m.text),
+      );
+      await play(page, 30_000, VOD_VIDEO);
+      const tl = await playingTimeline(page);
+      await untilPlayingPast(
+        page,
+        "the video to play past the first message",
+        positionAt(tl, first.ts),
+        60_000,
+        VOD_VIDEO,
+      );
+      await until(
+        "the first message to appear",
+        30_000,
+        async () => (await seenSoFar(page)).some((s) => s.text === first.text && s.visible),
+        PAGE_POLL_MS,
+      );
+      // The pause, at a known spot between the first and second messages (a loaded machine may have played
+      // on past the second by the time the click lands; the seek while paused puts it back between them).
+      await page.evaluate((sel) => document.querySelector<HTMLVideoElement>(sel)?.pause(), VOD_VIDEO);
+      const pauseAt = positionAt(tl, first.ts + (second.ts - first.ts) / 3);
+      await seek(page, pauseAt, VOD_VIDEO);
+      const held = await until(
+        "the paused player to publish the pause's date",
+        30_000,
+        async () => {
+          const c = await videoClock(page, VOD_VIDEO);
+          const wall = await playingDate(page);
+          return c?.paused && !c.seeking && Math.abs(c.t - pauseAt) < 0.5 && wall !== null ? wall : false;
+        },
+        PAGE_POLL_MS,
+      );
+      expect(held).toBeLessThan(second.ts);
+      const mark = (await seenSoFar(page)).length;
+      // Held for longer than the second message lies ahead: a replay that followed the clock would show it.
+      const aheadMs = second.ts - held;
+      await Bun.sleep(aheadMs + 3000);
+      const duringPause = (await seenSoFar(page)).slice(mark);
+      expect(duringPause.filter((s) => s.visible)).toEqual([]);
+      const shown = await page.evaluate(
+        (sel) => [...document.querySelectorAll<HTMLElement>(sel)].map((m) => Number(m.dataset.ts)),
+        REPLAY_MESSAGE,
+      );
+      expect(shown).toEqual([first.ts]);
+      const still = await videoClock(page, VOD_VIDEO);
+      expect(still?.paused).toBe(true);
+      expect(await playingDate(page)).toBe(held);
 
-    await page.evaluate(() => {
-      (document.querySelector("video") as HTMLVideoElement).currentTime = 3;
-    });
-    const back = await untilReplayMatches(page, "the replay after a seek back");
-    expect(back.ts.length).toBe(1);
-    expect(back.paused).toBe(true);
-    await page.close();
-  });
-
-  test("the Clip button cuts the 30 s before the position and shows the link; a 429 shows why", async () => {
-    const page = await browser.newPage();
-    await page.goto(`${webUrl}/videos/${VIDEO_ID}`);
-    await until(
-      "the player to load",
-      30_000,
-      async () => (await replayState(page)).wallMs !== null,
-      PAGE_POLL_MS,
-    );
-    await page.evaluate(() => {
-      (document.querySelector("video") as HTMLVideoElement).currentTime = 20;
-    });
-    await until(
-      "the seek to land",
-      30_000,
-      async () => Math.abs((await replayState(page)).t - 20) < 0.5,
-      PAGE_POLL_MS,
-    );
-    await page.getByTestId("clip-button").click();
-    const href = await page.getByTestId("clip-link").getAttribute("href");
-    expect(href).toBe("/clips/clip100000000001");
-    const body = clipBodies[0] as { videoId: string; startSeconds: number; durationSeconds: number };
-    expect(body.videoId).toBe(VIDEO_ID);
-    expect(body.startSeconds).toBe(0);
-    expect(body.durationSeconds).toBeCloseTo(20, 0);
-    await page.getByTestId("clip-button").click();
-    await page.getByTestId("clip-link").waitFor();
-    await page.getByTestId("clip-button").click();
-    const error = await page.getByTestId("clip-error").textContent();
-    expect(error).toContain("too many clips; try again in 30 s");
-    await page.close();
-  });
-
-  test("without JavaScript the page still has the details and a <video> on the master playlist", async () => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
-    const page = await context.newPage();
-    await page.goto(`${webUrl}/videos/${VIDEO_ID}`);
-    expect(await page.getByTestId("video-title").textContent()).toBe("Synth jam rerun");
-    expect(await page.getByTestId("player-video").getAttribute("src")).toEndWith(
-      `/hls/vod/${VIDEO_ID}/master.m3u8`,
-    );
-    await context.close();
-  });
+      await page.evaluate((sel) => document.querySelector<HTMLVideoElement>(sel)?.play(), VOD_VIDEO);
+      const last = said.at(-1) as ChatMessage;
+      await untilPlayingPast(
+        page,
+        "the video to play past the last message",
+        positionAt(tl, last.ts) + 1.5,
+        90_000,
+        VOD_VIDEO,
+      );
+      const afterResume = (await seenSoFar(page)).slice(mark);
+      for (const m of said.slice(1)) {
+        const at = afterResume.find((s) => s.text === m.text && s.visible);
+        if (!at)
+          throw new Error(`"${m.text}" never appeared after the resume; seen ${JSON.stringify(afterResume)}`);
+        expect(at.paused).toBe(false);
+        const gapMs = at.wall - m.ts;
+        console.log(`"${m.text}" shown ${Math.round(gapMs)} ms after its moment`);
+        expect(Math.abs(gapMs)).toBeLessThanOrEqual(1000 + SAMPLE_MS);
+        expect(Math.abs(wallClockAt(tl, at.t) - m.ts)).toBeLessThanOrEqual(1000 + 300);
+      }
+    } finally {
+      await page.close();
+    }
+  }, 240_000);
 });
 
-describe("live rewind on the watch page", () => {
-  test("−10 s plays the DVR playlist 10 s back, and Go live returns to the live playlist", async () => {
+describe("the Clip button on the video page", () => {
+  test("makes a real clip whose page plays; once the manager's clip limit answers 429 it says when to retry", async () => {
+    const page = await openVideoPage();
+    try {
+      await play(page, 30_000, VOD_VIDEO);
+      await untilPlayingPast(page, "the video to play", 0, 60_000, VOD_VIDEO);
+      // Paused at 12 s: the button asks for the 12 s up to the frame on screen (less than 30 s into it).
+      await page.evaluate((sel) => document.querySelector<HTMLVideoElement>(sel)?.pause(), VOD_VIDEO);
+      await seek(page, 12, VOD_VIDEO);
+      await until(
+        "the seek to 12 s to land",
+        30_000,
+        async () => {
+          const c = await videoClock(page, VOD_VIDEO);
+          return c !== null && !c.seeking && Math.abs(c.t - 12) < 0.5;
+        },
+        PAGE_POLL_MS,
+      );
+      // The manager's answers to the page's POST /clips, in order: one per click.
+      const answers: number[] = [];
+      page.on("response", (r) => {
+        if (r.request().method() === "POST" && new URL(r.url()).pathname === "/clips")
+          answers.push(r.status());
+      });
+      const button = page.getByTestId("clip-button");
+      const click = async () => {
+        const before = answers.length;
+        await button.click();
+        await until("the manager's answer to the click", 60_000, () => answers.length > before, PAGE_POLL_MS);
+      };
+      await click();
+      const link = page.getByTestId("clip-link");
+      await link.waitFor({ timeout: 30_000 });
+      const href = (await link.getAttribute("href")) as string;
+      const clipId = /^\/clips\/([a-z0-9]+)$/.exec(href)?.[1];
+      if (!clipId) throw new Error(`the clip link is ${href}`);
+      const clip = await getClip(platform.managerUrl, clipId);
+      const tl = timelines[0] as Timeline;
+      expect(clip.videoId).toBe(video.videoId);
+      expect(clip.publicId).toBe(stream.publicId);
+      expect(Math.abs(clip.durationSeconds - 12)).toBeLessThanOrEqual(tl.targetDuration * 2);
+      expect(existsSync(join(platform.dataDir, "clips", clipId))).toBe(true);
+
+      // Clicking on until the manager refuses (its bucket holds two): the error, with its Retry-After.
+      while (!answers.includes(429)) {
+        if (answers.length >= 6) throw new Error(`no 429 after ${answers.length} clicks: ${answers}`);
+        await click();
+      }
+      expect(answers).toEqual([201, 201, 429]);
+      const error = page.getByTestId("clip-error");
+      await error.waitFor({ timeout: 30_000 });
+      const text = (await error.textContent()) ?? "";
+      console.log(`after ${answers.length} clicks: ${text}`);
+      expect(text).toContain("(429)");
+      expect(text).toMatch(/try again in \d+ (s|min|h)/);
+
+      // The first clip's page plays it.
+      // hls.js swaps the <video>'s src for a MediaSource blob: what it loaded is what the page asked the origin for.
+      const masterLoaded = page.waitForResponse((r) => r.url() === clip.hlsUrl && r.status() === 200, {
+        timeout: 30_000,
+      });
+      await page.goto(`${platform.webUrl}${href}`);
+      await masterLoaded;
+      await page.locator(VOD_VIDEO).first().waitFor({ timeout: 30_000 });
+      await play(page, 30_000, VOD_VIDEO);
+      await untilPlayingPast(page, "the clip to play", 1, 60_000, VOD_VIDEO);
+    } finally {
+      await page.close();
+    }
+  }, 240_000);
+});
+
+describe("links to the video", () => {
+  test("the directory's recent broadcasts and the offline watch page's latest broadcast lead to it", async () => {
+    await until("the stream to be offline", 90_000, async () => {
+      const l = await lookupStream(platform.managerUrl, stream.publicId);
+      return !l.live && !l.reconnecting;
+    });
     const page = await browser.newPage();
-    await page.goto(`${webUrl}/watch/${PUBLIC_ID}`);
-    // hls.js starts a live playlist near its end (18 s of 24 here).
-    await until(
-      "the live player to play near the edge",
-      30_000,
-      async () => (await replayState(page)).t > 15,
-      PAGE_POLL_MS,
-    );
-    const mode = () =>
-      page.evaluate(() => document.querySelector<HTMLElement>("[data-testid=player]")?.dataset.mode);
-    expect(await mode()).toBe("live");
-    // Live, the Clip button asks for the 30 s up to the frame on screen.
-    const shown = (await replayState(page)).wallMs as number;
-    await page.getByTestId("clip-button").click();
-    await page.getByTestId("clip-link").waitFor();
-    const live = clipBodies.at(-1) as { stream: string; endAt: string; durationSeconds: number };
-    expect(live.stream).toBe(PUBLIC_ID);
-    expect(live.durationSeconds).toBe(30);
-    expect(Math.abs(Date.parse(live.endAt) - shown)).toBeLessThan(3000);
+    try {
+      await page.goto(`${platform.webUrl}/`);
+      const card = page.locator(`[data-testid=recent-broadcasts] a[data-video-id="${video.videoId}"]`);
+      await card.waitFor({ timeout: 30_000 });
+      expect(await card.getAttribute("href")).toBe(`/videos/${video.videoId}`);
+      expect(await card.textContent()).toContain("Tuesday trivia");
+      await card.click();
+      await page.waitForURL(`**/videos/${video.videoId}`, { timeout: 30_000 });
+      expect(await page.getByTestId("video-title").textContent()).toBe("Tuesday trivia");
 
-    const before = (await replayState(page)).wallMs as number;
-    await page.getByTestId("rewind").click();
-
-    await until(
-      "the player to play the DVR playlist",
-      30_000,
-      async () => (await mode()) === "dvr",
-      PAGE_POLL_MS,
-    );
-    await page.getByTestId("go-live").waitFor();
-    // Rewound: the frame on screen is about 10 s before the one that was (the playlist does not grow here).
-    const rewound = await until(
-      "the rewound position",
-      30_000,
-      async () => {
-        const s = await replayState(page);
-        return s.wallMs !== null && s.wallMs < before - 5000 ? s.wallMs : false;
-      },
-      PAGE_POLL_MS,
-    );
-    expect(rewound).toBeGreaterThan(before - 15_000);
-    // Rewound, a clip is cut from the recording's own timeline.
-    await page.getByTestId("clip-button").click();
-    await until("the second clip", 30_000, () => clipBodies.length === 5, PAGE_POLL_MS);
-    expect(clipBodies.at(-1)).toMatchObject({ videoId: VIDEO_ID, durationSeconds: 30 });
-    await page.getByTestId("go-live").click();
-    await until("the live playlist again", 30_000, async () => (await mode()) === "live", PAGE_POLL_MS);
-    expect(await page.getByTestId("go-live").count()).toBe(0);
-    await page.close();
-  });
+      await page.goto(`${platform.webUrl}/watch/${stream.publicId}`);
+      const latest = page.getByTestId("latest-broadcast");
+      await latest.waitFor({ timeout: 30_000 });
+      expect(await latest.getAttribute("href")).toBe(`/videos/${video.videoId}`);
+      const masterLoaded = page.waitForResponse((r) => r.url() === video.hlsUrl && r.status() === 200, {
+        timeout: 30_000,
+      });
+      await latest.click();
+      await page.waitForURL(`**/videos/${video.videoId}`, { timeout: 30_000 });
+      await masterLoaded;
+      expect(await page.getByTestId("video-title").textContent()).toBe("Tuesday trivia");
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
 });

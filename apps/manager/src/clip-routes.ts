@@ -187,7 +187,7 @@ export function clipRoutes(deps: ClipRouteDeps): OpenAPIHono {
     const client = limitKey(requestClientAddress(c, deps.owners.trustedProxies));
     const took = deps.buckets.take(client);
     if (!took.ok)
-      throw new HttpError(429, "rate_limited", "too many clips made from your address; try again later", {
+      throw new HttpError(429, "rate_limited", "too many clips made from your address", {
         "Retry-After": String(took.retryAfterSeconds),
       });
     const { video, range, title } = await source(body);
