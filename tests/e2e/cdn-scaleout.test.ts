@@ -6,20 +6,16 @@
  * show offline within 10 s, and the streamer reconnecting to the surviving node keeps the public id and plays again.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { randomBytes } from "node:crypto";
 import { type StartedStream, StartedStream as StartedStreamSchema } from "@hearth/contracts";
-import { type DatabaseHandle, mediaNodes, openDatabase, streams } from "@hearth/db";
-import type { RunningApp } from "@hearth/server-kit";
-import { start as startChat } from "../../apps/chat/src/main.ts";
-import { start as startManager } from "../../apps/manager/src/main.ts";
+import { type DatabaseHandle, mediaNodes, streams } from "@hearth/db";
 import { type RunningCdn, startCdn } from "./cdn-harness.ts";
 import { lookup, reap, TOKEN, until } from "./media-harness.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
+import { type ControlPlane, startControlPlane } from "./support/control-plane.ts";
 import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
 import { type MediaNodeProcess, publishLight, spawnMediaNode } from "./support/media-node-process.ts";
 import { freePort } from "./support/ports.ts";
 
-const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 // Heartbeats come every 2 s; 4 s tolerates one late beat on a busy machine without flapping a healthy node
 // down, and still bounds "crash → offline" by 4 s + one 2 s sweep.
 const NODE_TIMEOUT_MS = 4000;
@@ -34,7 +30,7 @@ let db: DatabaseHandle;
 let cdn: RunningCdn;
 let edge = "";
 let managerUrl = "";
-const apps: RunningApp[] = [];
+let cp: ControlPlane | undefined;
 const nodes = new Map<string, MediaNodeProcess>();
 const publishers: Bun.Subprocess[] = [];
 const logLines: string[] = [];
@@ -43,29 +39,17 @@ const logger = capturingLogger(logLines);
 const placed = new Map<string, StartedStream>();
 
 beforeAll(async () => {
-  db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
-  await db.migrate();
   const edgePort = freePort();
   edge = `http://127.0.0.1:${edgePort}`;
-  const ports = { manager: freePort(), chat: freePort() };
-  managerUrl = `http://127.0.0.1:${ports.manager}`;
-  const common = {
-    ...NO_CREATION_LIMITS,
-    INTERNAL_TOKEN: TOKEN,
-    BIND_HOST: "127.0.0.1",
-    MANAGER_INTERNAL_URL: managerUrl,
-    CHAT_INTERNAL_URL: `http://127.0.0.1:${ports.chat}`,
-    // Nobody listens here: once nodes have registered, the manager must not fall back to a single node.
-    MEDIA_INTERNAL_URL: `http://127.0.0.1:${freePort()}`,
-  };
-  apps.push(
-    await startManager({
-      env: { ...common, MANAGER_PORT: String(ports.manager), NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS) },
-      logger,
-      db,
-    }),
-  );
-  apps.push(await startChat({ env: { ...common, CHAT_PORT: String(ports.chat) }, logger, db }));
+  cp = await startControlPlane({
+    token: TOKEN,
+    logger,
+    dbMax: 4,
+    env: { ...NO_CREATION_LIMITS },
+    managerEnv: { NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS) },
+  });
+  db = cp.db;
+  managerUrl = cp.managerUrl;
   for (const id of ["media-1", "media-2"]) {
     const env = { X264_PRESET: "ultrafast", HLS_LADDER: LADDER };
     nodes.set(id, await spawnMediaNode({ id, managerUrl, token: TOKEN, edge, env }));
@@ -73,8 +57,8 @@ beforeAll(async () => {
   cdn = await startCdn({
     edgePort,
     media: [...nodes.values()].map((n) => ({ id: n.id, port: n.httpPort })),
-    manager: [ports.manager],
-    chat: [ports.chat],
+    manager: [cp.managerPort],
+    chat: [cp.chatPort],
   });
   await until("both media nodes registered with the manager", 15_000, async () => {
     const rows = await db.db.select().from(mediaNodes);
@@ -89,8 +73,7 @@ afterAll(async () => {
   }
   await cdn?.stop();
   for (const n of nodes.values()) await n.stop();
-  for (const app of apps.reverse()) await app.stop().catch(() => {});
-  await db?.close();
+  await cp?.stop();
 });
 
 function node(id: string): MediaNodeProcess {

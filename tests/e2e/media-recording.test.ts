@@ -9,16 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClipCutResult } from "@hearth/contracts";
-import { type DatabaseHandle, openDatabase } from "@hearth/db";
-import type { RunningApp } from "@hearth/server-kit";
-import { start as startChat } from "../../apps/chat/src/main.ts";
-import { start as startManager } from "../../apps/manager/src/main.ts";
 import { startCdn } from "./cdn-harness.ts";
 import { createStream, lookup, type Platform, reap, startPlatform, TOKEN, until } from "./media-harness.ts";
 import { capturingLogger } from "./support/capturing-logger.ts";
+import { type ControlPlane, startControlPlane } from "./support/control-plane.ts";
 import { NO_CREATION_LIMITS } from "./support/creation-limits.ts";
 import { type MediaNodeProcess, publishLight, spawnMediaNode } from "./support/media-node-process.ts";
-import { freePort } from "./support/ports.ts";
 import {
   decodeAll,
   fetchMaster,
@@ -28,7 +24,6 @@ import {
   recordingOf,
 } from "./support/recording-hls.ts";
 
-const DB_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const publishers: Bun.Subprocess[] = [];
 afterAll(async () => {
   for (const p of publishers) await reap(p, 0);
@@ -222,33 +217,22 @@ describe("a full disk", () => {
 });
 
 describe("a node killed with SIGKILL mid-broadcast", () => {
-  let db: DatabaseHandle;
-  const apps: RunningApp[] = [];
+  let cp: ControlPlane | undefined;
   const nodes: MediaNodeProcess[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-rec-crash-"));
   let managerUrl = "";
   beforeAll(async () => {
-    db = await openDatabase({ url: DB_URL, schema: `t_${randomBytes(6).toString("hex")}`, max: 4 });
-    await db.migrate();
-    const ports = { manager: freePort(), chat: freePort() };
-    managerUrl = `http://127.0.0.1:${ports.manager}`;
-    const logger = capturingLogger([]);
-    const common = {
-      ...NO_CREATION_LIMITS,
-      INTERNAL_TOKEN: TOKEN,
-      BIND_HOST: "127.0.0.1",
-      MANAGER_INTERNAL_URL: managerUrl,
-      CHAT_INTERNAL_URL: `http://127.0.0.1:${ports.chat}`,
-      // Nobody listens here: streams go to the node process that registers.
-      MEDIA_INTERNAL_URL: `http://127.0.0.1:${freePort()}`,
-    };
-    apps.push(await startManager({ env: { ...common, MANAGER_PORT: String(ports.manager) }, logger, db }));
-    apps.push(await startChat({ env: { ...common, CHAT_PORT: String(ports.chat) }, logger, db }));
+    cp = await startControlPlane({
+      token: TOKEN,
+      logger: capturingLogger([]),
+      dbMax: 4,
+      env: { ...NO_CREATION_LIMITS },
+    });
+    managerUrl = cp.managerUrl;
   });
   afterAll(async () => {
     for (const n of nodes) await n.stop();
-    for (const a of apps.reverse()) await a.stop().catch(() => {});
-    await db?.close();
+    await cp?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
