@@ -146,6 +146,21 @@ async function errorOf(res: Response): Promise<{ code: string; message: string }
   return ((await res.json()) as { error: { code: string; message: string } }).error;
 }
 
+/** A publisher whose media flowed vanishes without a DELETE: the session ends and the pipeline hears "dropped". */
+async function expectVanishedPublisherDropped({
+  ingest,
+  pipe,
+  post,
+}: Pick<Awaited<ReturnType<typeof setup>>, "ingest" | "pipe" | "post">) {
+  const pub = await connectedPublisher((body) => post(LIVE_ID, body, LIVE_KEY));
+  await until("the pipeline to get the stream", () => pipe.started.length > 0);
+  pub.stop();
+  await until("the session to end", () => !ingest.publishing(LIVE_ID));
+  expect(pipe.stopped).toEqual([
+    { publicId: LIVE_ID, feed: pipe.started[0]?.feed as IngestFeed, how: "dropped" },
+  ]);
+}
+
 describe("WHIP protocol", () => {
   test("OPTIONS answers the CORS preflight and advertises application/sdp", async () => {
     const { request } = await setup();
@@ -209,13 +224,7 @@ describe("WHIP protocol", () => {
 
   test("a publisher that vanishes is reported as dropped; a pipeline that refuses ends the session", async () => {
     const { ingest, pipe, post } = await setup({ mediaTimeoutMs: 1000 });
-    const pub = await connectedPublisher((body) => post(LIVE_ID, body, LIVE_KEY));
-    await until("the pipeline to get the stream", () => pipe.started.length > 0);
-    pub.stop();
-    await until("the session to end", () => !ingest.publishing(LIVE_ID));
-    expect(pipe.stopped).toEqual([
-      { publicId: LIVE_ID, feed: pipe.started[0]?.feed as IngestFeed, how: "dropped" },
-    ]);
+    await expectVanishedPublisherDropped({ ingest, pipe, post });
 
     pipe.refuse();
     const again = await connectedPublisher((body) => post(LIVE_ID, body, LIVE_KEY));
@@ -401,14 +410,7 @@ describe("WHIP protocol", () => {
 describe("WHIP idle publisher", () => {
   test("media that stops after it flowed is a drop at the idle timeout, long before the media timeout", async () => {
     // A media timeout this test's 15 s wait could never see: only the idle timeout can end the session.
-    const { ingest, pipe, post } = await setup({ mediaTimeoutMs: 600_000, idleTimeoutMs: 300 });
-    const pub = await connectedPublisher((body) => post(LIVE_ID, body, LIVE_KEY));
-    await until("the pipeline to get the stream", () => pipe.started.length > 0);
-    pub.stop();
-    await until("the session to end", () => !ingest.publishing(LIVE_ID));
-    expect(pipe.stopped).toEqual([
-      { publicId: LIVE_ID, feed: pipe.started[0]?.feed as IngestFeed, how: "dropped" },
-    ]);
+    await expectVanishedPublisherDropped(await setup({ mediaTimeoutMs: 600_000, idleTimeoutMs: 300 }));
   }, 30_000);
 });
 
