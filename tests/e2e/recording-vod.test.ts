@@ -32,6 +32,7 @@ import {
   untilVideo,
   videosOf,
 } from "./support/recording-platform.ts";
+import { type Seen, seenSoFar, watchReplay } from "./support/replay-visibility.ts";
 import { probeSegment } from "./support/segment-probe.ts";
 import { until } from "./support/until.ts";
 import { play, seek, untilPlayedToEnd, untilPlayingPast } from "./support/video-element.ts";
@@ -250,45 +251,6 @@ describe("a finished broadcast as a video", () => {
   }, 120_000);
 });
 
-/**
- * Records, in the page, when each replayed message turns visible or hidden, with the video's currentTime then:
- * whatever the page does (render on time, or hide what lies ahead), what a viewer sees is what counts.
- */
-async function watchReplay(page: Page, texts: string[]): Promise<void> {
-  await page.evaluate(
-    ([sel, playerSel, tokens, every]) => {
-      const w = window as unknown as {
-        replaySeen: Array<{ text: string; visible: boolean; t: number; wall: number }>;
-      };
-      w.replaySeen = [];
-      const state = new Map<string, boolean>();
-      setInterval(() => {
-        const v = document.querySelector("video");
-        const wall = document.querySelector<HTMLElement>(playerSel as string)?.dataset.wallMs ?? "";
-        const els = [...document.querySelectorAll<HTMLElement>(sel as string)];
-        for (const text of tokens as string[]) {
-          const el = els.find((e) => e.textContent?.includes(text));
-          const visible = el?.checkVisibility() === true && el.getClientRects().length > 0;
-          if ((state.get(text) ?? false) !== visible) {
-            state.set(text, visible);
-            w.replaySeen.push({
-              text,
-              visible,
-              t: v?.currentTime ?? -1,
-              wall: wall === "" ? Number.NaN : Number(wall),
-            });
-          }
-        }
-      }, every as number);
-    },
-    [REPLAY_MESSAGE, PLAYER, texts, SAMPLE_MS] as const,
-  );
-}
-
-type Seen = { text: string; visible: boolean; t: number; wall: number };
-const seenSoFar = (page: Page) =>
-  page.evaluate(() => (window as unknown as { replaySeen: Seen[] }).replaySeen.slice());
-
 describe("chat replay beside the video", () => {
   test("the replay API has the kept messages with their server times and not the deleted one", async () => {
     const res = await fetch(video.chatReplayUrl);
@@ -304,7 +266,7 @@ describe("chat replay beside the video", () => {
   test("each message appears within 1 s of its video time, again after a seek back; the deleted one never", async () => {
     const page = await openVideoPage();
     const texts = [...kept.map((m) => m.text), deleted.text];
-    await watchReplay(page, texts);
+    await watchReplay(page, texts, { message: REPLAY_MESSAGE, player: PLAYER, everyMs: SAMPLE_MS });
     await play(page, 30_000, VOD_VIDEO);
     const tl = await playingTimeline(page);
     const last = kept.at(-1) as ChatMessage;
