@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MediaStreamStatus, type StartedStream, StreamList } from "@hearth/contracts";
 import HLS from "hls-parser";
 import { createStream, lookup, reap } from "./media-harness.ts";
+import { pollInBackground } from "./support/background-poll.ts";
 import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
+import { lastMsn, mediaSequenceBase } from "./support/media-playlist.ts";
 import { untilPlaybackAdvances, videoState } from "./support/player.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
 import { startWebPlatform, until, type WebPlatform } from "./web-harness.ts";
@@ -58,10 +60,6 @@ async function variant(publicId: string, rung: string): Promise<HLS.types.MediaP
   return HLS.parse(await res.text()) as HLS.types.MediaPlaylist;
 }
 
-/** EXT-X-MEDIA-SEQUENCE: the first listed segment's number. */
-const base = (p: HLS.types.MediaPlaylist) => p.mediaSequenceBase ?? 0;
-const lastMsn = (p: HLS.types.MediaPlaylist) => base(p) + p.segments.length - 1;
-
 /**
  * Watches one variant playlist (and the directory) in the background until stopped: every media sequence
  * seen, every joint, whether it ever ended, and whether the directory ever listed the stream offline.
@@ -77,32 +75,27 @@ function observe(publicId: string, rung = "source") {
     offlineInDirectory: 0,
     directoryPolls: 0,
   };
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const [pl, dir] = await Promise.all([
-        variant(publicId, rung),
-        fetch(`${platform.managerUrl}/streams`).then(async (r) => StreamList.parse(await r.json())),
-      ]);
-      if (pl) {
-        seen.sequences.push(base(pl));
-        pl.segments.forEach((s, i) => {
-          if (s.discontinuity) seen.joints.add(base(pl) + i);
-          const uri = s.map?.uri;
-          if (uri && !seen.maps.includes(uri)) seen.maps.push(uri);
-        });
-        if (pl.endlist) seen.ended = true;
-      }
-      seen.directoryPolls += 1;
-      if (!dir.streams.find((s) => s.publicId === publicId)?.live) seen.offlineInDirectory += 1;
-      await Bun.sleep(200);
+  const poll = pollInBackground(async () => {
+    const [pl, dir] = await Promise.all([
+      variant(publicId, rung),
+      fetch(`${platform.managerUrl}/streams`).then(async (r) => StreamList.parse(await r.json())),
+    ]);
+    if (pl) {
+      seen.sequences.push(mediaSequenceBase(pl));
+      pl.segments.forEach((s, i) => {
+        if (s.discontinuity) seen.joints.add(mediaSequenceBase(pl) + i);
+        const uri = s.map?.uri;
+        if (uri && !seen.maps.includes(uri)) seen.maps.push(uri);
+      });
+      if (pl.endlist) seen.ended = true;
     }
-  })();
+    seen.directoryPolls += 1;
+    if (!dir.streams.find((s) => s.publicId === publicId)?.live) seen.offlineInDirectory += 1;
+  }, 200);
   return {
     seen,
     async stop() {
-      running = false;
-      await loop;
+      await poll.stop();
       return seen;
     },
   };
@@ -152,7 +145,9 @@ describe("a publisher that drops and comes back within the grace", () => {
         // New media continues the numbering past the joint.
         const after = await until("segments of the new publisher", 30_000, async () => {
           const pl = await variant(s.publicId, "source");
-          return pl?.segments.some((x, i) => x.discontinuity && base(pl) + i > msnBefore) ? pl : undefined;
+          return pl?.segments.some((x, i) => x.discontinuity && mediaSequenceBase(pl) + i > msnBefore)
+            ? pl
+            : undefined;
         });
         expect(lastMsn(after)).toBeGreaterThan(msnBefore);
         expect(after.endlist).toBe(false);
@@ -197,7 +192,7 @@ describe("a publisher that drops and comes back within the grace", () => {
       pub = publish(s, 426, 240);
       await until("live again", 30_000, async () => (await mediaStatus(s.publicId)).phase === "live");
       const pl = (await variant(s.publicId, "source")) as HLS.types.MediaPlaylist;
-      const joint = pl.segments.findIndex((x, i) => x.discontinuity && base(pl) + i > msnBefore);
+      const joint = pl.segments.findIndex((x, i) => x.discontinuity && mediaSequenceBase(pl) + i > msnBefore);
       expect(joint).toBeGreaterThanOrEqual(0);
       const maps = new Set(pl.segments.map((x) => x.map?.uri));
       expect(maps.size).toBeGreaterThanOrEqual(2);
@@ -290,7 +285,7 @@ describe("the end of a stream", () => {
       await untilLive(s);
       const fresh = (await variant(s.publicId, "source")) as HLS.types.MediaPlaylist;
       expect(fresh.endlist).toBe(false);
-      expect(base(fresh)).toBeGreaterThan(msnBefore);
+      expect(mediaSequenceBase(fresh)).toBeGreaterThan(msnBefore);
     } finally {
       pub.kill("SIGKILL");
       await reap(pub);

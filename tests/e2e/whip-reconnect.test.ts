@@ -10,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MediaStreamStatus, type StartedStream } from "@hearth/contracts";
 import HLS from "hls-parser";
 import { createStream, lookup, type Platform, startPlatform, until } from "./media-harness.ts";
+import { pollInBackground } from "./support/background-poll.ts";
 import { childGroupLeaders, killGroup } from "./support/child-groups.ts";
 import { ChromiumPublisher } from "./support/chromium-publisher.ts";
+import { lastMsn, mediaSequenceBase } from "./support/media-playlist.ts";
 
 /** Generous: a second Chromium is launched during one gap, on 2 cores shared with other suites. */
 const GRACE_SECONDS = 20;
@@ -40,9 +42,6 @@ async function variant(publicId: string, rung = "source"): Promise<HLS.types.Med
   if (res.status !== 200) return null;
   return HLS.parse(await res.text()) as HLS.types.MediaPlaylist;
 }
-
-const base = (pl: HLS.types.MediaPlaylist) => pl.mediaSequenceBase ?? 0;
-const lastMsn = (pl: HLS.types.MediaPlaylist) => base(pl) + pl.segments.length - 1;
 
 /** Publishes over WHIP from `from` with the stream's key; the endpoint must accept it. */
 async function publish(from: ChromiumPublisher, s: StartedStream): Promise<void> {
@@ -101,27 +100,22 @@ async function untilPlaying(s: StartedStream): Promise<number> {
  */
 function observe(publicId: string) {
   const seen = { sequences: [] as number[], joints: new Set<number>(), ended: false, phases: [] as string[] };
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const [pl, st] = await Promise.all([variant(publicId), mediaStatus(publicId)]);
-      if (pl) {
-        seen.sequences.push(base(pl));
-        pl.segments.forEach((x, i) => {
-          if (x.discontinuity) seen.joints.add(base(pl) + i);
-        });
-        if (pl.endlist) seen.ended = true;
-      }
-      const phase = st.phase ?? "none";
-      if (seen.phases.at(-1) !== phase) seen.phases.push(phase);
-      await Bun.sleep(150);
+  const poll = pollInBackground(async () => {
+    const [pl, st] = await Promise.all([variant(publicId), mediaStatus(publicId)]);
+    if (pl) {
+      seen.sequences.push(mediaSequenceBase(pl));
+      pl.segments.forEach((x, i) => {
+        if (x.discontinuity) seen.joints.add(mediaSequenceBase(pl) + i);
+      });
+      if (pl.endlist) seen.ended = true;
     }
-  })();
+    const phase = st.phase ?? "none";
+    if (seen.phases.at(-1) !== phase) seen.phases.push(phase);
+  }, 150);
   return {
     seen,
     async stop() {
-      running = false;
-      await loop;
+      await poll.stop();
       return seen;
     },
   };
@@ -167,7 +161,9 @@ async function dropAndReturn(
     45_000,
     async () => {
       const pl = await variant(s.publicId);
-      return pl?.segments.some((x, i) => x.discontinuity && base(pl) + i > msnBefore) ? pl : undefined;
+      return pl?.segments.some((x, i) => x.discontinuity && mediaSequenceBase(pl) + i > msnBefore)
+        ? pl
+        : undefined;
     },
     200,
   );

@@ -25,3 +25,9 @@ export function sequences(pl: MediaPlaylist): number[] {
 export function preloadHint(pl: MediaPlaylist): string | undefined {
   return pl.segments.at(-1)?.parts.find((p) => p.hint)?.uri;
 }
+
+/** EXT-X-MEDIA-SEQUENCE: the first listed segment's number. */
+export const mediaSequenceBase = (pl: MediaPlaylist): number => pl.mediaSequenceBase ?? 0;
+
+/** The last listed segment's media sequence number. */
+export const lastMsn = (pl: MediaPlaylist): number => mediaSequenceBase(pl) + pl.segments.length - 1;
