@@ -19,7 +19,7 @@ import {
   videoPageUrl,
   vodMasterUrl,
 } from "@hearth/contracts";
-import { ChatClient } from "./chat-harness.ts";
+import { BroadcastChat, chatToken } from "./support/broadcast-chat.ts";
 import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
 import {
   deleteVideo,
@@ -57,33 +57,10 @@ let video: Video;
 let liveRungs: string[] = [];
 let timelines: Timeline[] = [];
 const publishers = new Publishers();
-const clients: ChatClient[] = [];
+const chat = new BroadcastChat();
 /** The messages that stayed, with their server times, in the order sent. */
 const kept: ChatMessage[] = [];
 let deleted: ChatMessage;
-
-/** Connects to the stream's chat room and waits for hello. */
-async function joinChat(s: StartedStream, name: string): Promise<ChatClient> {
-  const c = new ChatClient(`${s.chatUrl}?${new URLSearchParams({ name })}`);
-  clients.push(c);
-  await c.opened;
-  await c.next("hello");
-  return c;
-}
-
-/** Sends `text` and returns the message as stored (its id and server time), as the room broadcast it. */
-async function say(c: ChatClient, text: string): Promise<ChatMessage> {
-  c.send({ type: "send", text });
-  // Texts carry a random token: the one with this text is ours.
-  const echo = await until(`the echo of "${text}"`, 10_000, () =>
-    c.all("message").find((m) => m.message.text === text),
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; frames: ${JSON.stringify(c.frames.slice(-5))}`);
-  });
-  return echo.message;
-}
-
-const token = () => Math.random().toString(36).slice(2, 8);
 
 beforeAll(async () => {
   platform = await startRecordingPlatform();
@@ -97,21 +74,21 @@ beforeAll(async () => {
   liveRungs = live.rungs.map((r) => r.name).sort();
   await untilVideo(platform.managerUrl, stream.publicId, 30_000, "recording");
 
-  const mod = await joinChat(stream, "streamer");
+  const mod = await chat.join(stream, "streamer");
   mod.send({ type: "auth", key: stream.privateId });
   await mod.next("auth_ok");
-  const viewer = await joinChat(stream, "viewer");
+  const viewer = await chat.join(stream, "viewer");
   // Known moments a few seconds apart, all inside the broadcast; one is deleted by the moderator at once.
   await Bun.sleep(2000);
-  kept.push(await say(viewer, `first ${token()}`));
+  kept.push(await chat.say(viewer, `first ${chatToken()}`));
   await Bun.sleep(2000);
-  deleted = await say(viewer, `doomed ${token()}`);
+  deleted = await chat.say(viewer, `doomed ${chatToken()}`);
   mod.send({ type: "delete", messageId: deleted.id });
   await viewer.next("delete");
   await Bun.sleep(2000);
-  kept.push(await say(mod, `second ${token()}`));
+  kept.push(await chat.say(mod, `second ${chatToken()}`));
   await Bun.sleep(3000);
-  kept.push(await say(viewer, `third ${token()}`));
+  kept.push(await chat.say(viewer, `third ${chatToken()}`));
 
   await publisher.exited;
   video = await untilVideo(platform.managerUrl, stream.publicId, 60_000);
@@ -119,7 +96,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  chat.closeAll();
   await publishers.killAll();
   await browser?.close().catch(() => {});
   await platform?.stop();
