@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { clips, type Database } from "@hearth/db";
+import { randomLowerAlnumId } from "@hearth/server-kit";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { withDb } from "./db-errors.ts";
 
@@ -12,17 +12,9 @@ export interface ClipCursor {
   id: string;
 }
 
-const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-
-/** A new clip id: 16 characters of a-z0-9 (about 82 bits), unbiased (bytes ≥ 252 are drawn again). */
+/** A new clip id: 16 characters of [a-z0-9] (the contract's ClipId), ~82 bits from the CSPRNG. */
 export function newClipId(): string {
-  let id = "";
-  while (id.length < 16) {
-    for (const b of randomBytes(24)) {
-      if (b < 252 && id.length < 16) id += ALPHABET[b % 36];
-    }
-  }
-  return id;
+  return randomLowerAlnumId(16);
 }
 
 /** The manager's access to the clips table. */

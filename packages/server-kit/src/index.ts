@@ -17,4 +17,5 @@ export {
 export { createLogger, type Logger, type LoggerOptions, redactText } from "./logger.ts";
 export { AppMetrics, httpMetrics, LATENCY_BUCKETS } from "./metrics.ts";
 export { type CrashPolicy, installCrashHandlers } from "./process-guard.ts";
+export { randomLowerAlnumId } from "./random-id.ts";
 export { requestId } from "./request-id.ts";
