@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type ChatMessage, type StartedStream, type Video, vodMasterUrl } from "@hearth/contracts";
 import HLS from "hls-parser";
-import { ChatClient } from "./chat-harness.ts";
+import { BroadcastChat, chatToken } from "./support/broadcast-chat.ts";
 import { type Browser, launchChromium, type Page } from "./support/chromium.ts";
 import {
   getClip,
@@ -23,6 +23,7 @@ import {
   startStream,
   untilVideo,
 } from "./support/recording-platform.ts";
+import { seenSoFar, watchReplay as watchReplayIn } from "./support/replay-visibility.ts";
 import { publishSynthetic } from "./support/synthetic-source.ts";
 import { PAGE_POLL_MS, until } from "./support/until.ts";
 import { play, seek, untilPlayingPast, videoClock } from "./support/video-element.ts";
@@ -50,30 +51,9 @@ let stream: StartedStream;
 let video: Video;
 let timelines: Timeline[] = [];
 const publishers: Bun.Subprocess[] = [];
-const clients: ChatClient[] = [];
+const chat = new BroadcastChat();
 /** The chat of the broadcast with its server times, in the order sent. */
 const said: ChatMessage[] = [];
-
-/** Connects to the stream's chat room and waits for hello. */
-async function joinChat(s: StartedStream, name: string): Promise<ChatClient> {
-  const c = new ChatClient(`${s.chatUrl}?${new URLSearchParams({ name })}`);
-  clients.push(c);
-  await c.opened;
-  await c.next("hello");
-  return c;
-}
-
-/** Sends `text` and returns the message as stored (its id and server time), as the room broadcast it. */
-async function say(c: ChatClient, text: string): Promise<ChatMessage> {
-  c.send({ type: "send", text });
-  // Texts carry a random token: the one with this text is ours.
-  const echo = await until(`the echo of "${text}"`, 20_000, () =>
-    c.all("message").find((m) => m.message.text === text),
-  );
-  return echo.message;
-}
-
-const token = () => Math.random().toString(36).slice(2, 8);
 
 beforeAll(async () => {
   platform = await startRecordingPlatform(CLIP_LIMITS);
@@ -91,16 +71,16 @@ beforeAll(async () => {
   });
   await untilVideo(platform.managerUrl, stream.publicId, 60_000, "recording");
 
-  const streamer = await joinChat(stream, "streamer");
-  const viewer = await joinChat(stream, "viewer");
+  const streamer = await chat.join(stream, "streamer");
+  const viewer = await chat.join(stream, "viewer");
   // Messages several seconds apart inside the broadcast: a pause between two of them can be held long enough
   // that a replay following the wall clock instead of the position would show the next one.
   await Bun.sleep(2000);
-  said.push(await say(viewer, `hello ${token()}`));
+  said.push(await chat.say(viewer, `hello ${chatToken()}`));
   await Bun.sleep(5000);
-  said.push(await say(streamer, `question one ${token()}`));
+  said.push(await chat.say(streamer, `question one ${chatToken()}`));
   await Bun.sleep(4000);
-  said.push(await say(viewer, `answer ${token()}`));
+  said.push(await chat.say(viewer, `answer ${chatToken()}`));
 
   await publisher.exited;
   video = await untilVideo(platform.managerUrl, stream.publicId, 90_000);
@@ -112,7 +92,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  chat.closeAll();
   for (const p of publishers) {
     p.kill("SIGKILL");
     await p.exited;
@@ -183,41 +163,8 @@ describe("the video page without JavaScript", () => {
   }, 60_000);
 });
 
-type Seen = { text: string; visible: boolean; t: number; wall: number; paused: boolean };
-
-/** Records, in the page, when each replayed message turns visible or hidden, with the player's state then. */
-async function watchReplay(page: Page, texts: string[]): Promise<void> {
-  await page.evaluate(
-    ([sel, playerSel, tokens, every]) => {
-      const w = window as unknown as { replaySeen: Seen[] };
-      w.replaySeen = [];
-      const state = new Map<string, boolean>();
-      setInterval(() => {
-        const v = document.querySelector("video");
-        const wall = document.querySelector<HTMLElement>(playerSel as string)?.dataset.wallMs ?? "";
-        const els = [...document.querySelectorAll<HTMLElement>(sel as string)];
-        for (const text of tokens as string[]) {
-          const el = els.find((e) => e.textContent?.includes(text));
-          const visible = el?.checkVisibility() === true && el.getClientRects().length > 0;
-          if ((state.get(text) ?? false) !== visible) {
-            state.set(text, visible);
-            w.replaySeen.push({
-              text,
-              visible,
-              t: v?.currentTime ?? -1,
-              wall: wall === "" ? Number.NaN : Number(wall),
-              paused: v?.paused ?? true,
-            });
-          }
-        }
-      }, every as number);
-    },
-    [REPLAY_MESSAGE, PLAYER, texts, SAMPLE_MS] as const,
-  );
-}
-
-const seenSoFar = (page: Page) =>
-  page.evaluate(() => (window as unknown as { replaySeen: Seen[] }).replaySeen.slice());
+const watchReplay = (page: Page, texts: string[]) =>
+  watchReplayIn(page, texts, { message: REPLAY_MESSAGE, player: PLAYER, everyMs: SAMPLE_MS });
 
 describe("chat replay through a pause", () => {
   test("paused, no later message appears; resumed, each appears within 1 s of its moment", async () => {
