@@ -36,7 +36,13 @@ import { type Seen, seenSoFar, watchReplay } from "./support/replay-visibility.t
 import { probeSegment } from "./support/segment-probe.ts";
 import { until } from "./support/until.ts";
 import { play, seek, untilPlayedToEnd, untilPlayingPast } from "./support/video-element.ts";
-import { loadTimelines, positionAt, type Timeline, wallClockAt } from "./support/vod-timeline.ts";
+import {
+  loadTimelines,
+  playingTimeline,
+  positionAt,
+  type Timeline,
+  wallClockAt,
+} from "./support/vod-timeline.ts";
 
 // ---- the video page's hooks (apps/web, /videos/<videoId>) ----
 /** The player's <video>. */
@@ -101,15 +107,6 @@ afterAll(async () => {
   await browser?.close().catch(() => {});
   await platform?.stop();
 }, 60_000);
-
-/** The timeline of the rung the page says it plays (all rungs share their program date-times). */
-async function playingTimeline(page: Page): Promise<Timeline> {
-  const rung = await page.evaluate(
-    (sel) => document.querySelector<HTMLElement>(sel)?.dataset.rung ?? "",
-    PLAYER,
-  );
-  return timelines.find((t) => t.rung === rung) ?? (timelines[0] as Timeline);
-}
 
 /** The player's position as the page publishes it: `data-time` (s) and `data-wall-ms` (its playing date). */
 function playerPosition(page: Page): Promise<{ time: number; wallMs: number }> {
@@ -221,7 +218,7 @@ describe("a finished broadcast as a video", () => {
     // The page's own playing date (what its chat replay follows) and, independently, the playlist's dates.
     const shown = await playerPosition(page);
     const expected = Date.parse(video.startedAt) + shown.time * 1000;
-    const tl = await playingTimeline(page);
+    const tl = await playingTimeline(page, PLAYER, timelines);
     expect(Math.abs(shown.wallMs - expected)).toBeLessThanOrEqual(tl.targetDuration * 1000);
     expect(Math.abs(wallClockAt(tl, shown.time) - expected)).toBeLessThanOrEqual(tl.targetDuration * 1000);
     await page.close();
@@ -245,7 +242,7 @@ describe("chat replay beside the video", () => {
     const texts = [...kept.map((m) => m.text), deleted.text];
     await watchReplay(page, texts, { message: REPLAY_MESSAGE, player: PLAYER, everyMs: SAMPLE_MS });
     await play(page, 30_000, VOD_VIDEO);
-    const tl = await playingTimeline(page);
+    const tl = await playingTimeline(page, PLAYER, timelines);
     const last = kept.at(-1) as ChatMessage;
     const lastAt = positionAt(tl, last.ts);
     await untilPlayingPast(page, "the video to play past the last message", lastAt + 1.5, 90_000, VOD_VIDEO);

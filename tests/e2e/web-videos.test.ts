@@ -27,7 +27,13 @@ import { seenSoFar, watchReplay as watchReplayIn } from "./support/replay-visibi
 import { publishSynthetic } from "./support/synthetic-source.ts";
 import { PAGE_POLL_MS, until } from "./support/until.ts";
 import { play, seek, untilPlayingPast, videoClock } from "./support/video-element.ts";
-import { loadTimelines, positionAt, type Timeline, wallClockAt } from "./support/vod-timeline.ts";
+import {
+  loadTimelines,
+  playingTimeline,
+  positionAt,
+  type Timeline,
+  wallClockAt,
+} from "./support/vod-timeline.ts";
 
 // ---- the pages' hooks (apps/web/README.md) ----
 /** Video and clip pages: the player's <video>. */
@@ -101,15 +107,6 @@ afterAll(async () => {
   await platform?.stop();
 }, 60_000);
 
-/** The timeline of the rung the page says it plays (all rungs share their program date-times). */
-async function playingTimeline(page: Page): Promise<Timeline> {
-  const rung = await page.evaluate(
-    (sel) => document.querySelector<HTMLElement>(sel)?.dataset.rung ?? "",
-    PLAYER,
-  );
-  return timelines.find((t) => t.rung === rung) ?? (timelines[0] as Timeline);
-}
-
 /** The player's published playing date (`data-wall-ms`), null before it has one. */
 function playingDate(page: Page): Promise<number | null> {
   return page.evaluate((sel) => {
@@ -176,7 +173,7 @@ describe("chat replay through a pause", () => {
         said.map((m) => m.text),
       );
       await play(page, 30_000, VOD_VIDEO);
-      const tl = await playingTimeline(page);
+      const tl = await playingTimeline(page, PLAYER, timelines);
       await untilPlayingPast(
         page,
         "the video to play past the first message",

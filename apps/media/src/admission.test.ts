@@ -16,9 +16,11 @@ describe("capacity model", () => {
     expect(ladderCost(FULL.slice(0, 1), SRC, "veryfast")).toBe(0);
   });
 
-  test("the default budget of a 2-core node holds at least five full 720p30 ladders at veryfast", () => {
-    expect(defaultBudget(2)).toBe(170);
-    expect(Math.floor(defaultBudget(2) / ladderCost(FULL, SRC, "veryfast"))).toBeGreaterThanOrEqual(5);
+  test("the default budget of a 2-core node holds the three full 720p30 veryfast ladders bench/capacity kept real time", () => {
+    expect(defaultBudget(2)).toBe(85);
+    expect(Math.floor(defaultBudget(2) / ladderCost(FULL, SRC, "veryfast"))).toBe(3);
+    // Budget follows the cores: an 8-core node holds about four times as many.
+    expect(Math.floor(defaultBudget(8) / ladderCost(FULL, SRC, "veryfast"))).toBe(12);
   });
 });
 

@@ -7,13 +7,14 @@ import type { PlannedRung, SourceInfo } from "./ladder.ts";
  * pixels a second encoded with x264 `veryfast` ("Mpx/s"). Copying (source only) costs nothing in this unit:
  * the hard stream limit bounds those.
  *
- * Calibration (bench/transcode, README): the old 720p30 ladder (720p + 480p + 360p encoded, 46.8 Mpx/s, plus
- * one decode) took 0.36-0.45 core at veryfast on clean content and 0.50-0.60 on noisy content; a decode alone
- * 0.055-0.100 core. So one core encodes about 100 Mpx/s at veryfast (noisy content, the safe side), and a
+ * Calibration: the 720p30 Twitch-style ladder (source copied + 480p + 360p + 160p encoded, 20.6 Mpx/s, plus one
+ * decode: 27.5 in this unit) took 0.42-0.48 core in ffmpeg alone (2026-11-29, the bench clip transcoded as fast as it
+ * goes, CPU time over media time) and ~0.65 core with the node's own work around it (bench/capacity at N=1-2). So one
+ * core holds about 50 Mpx/s (the safe side: bench/capacity kept 3 full ladders real time on 2 cores, not 4), and a
  * decode costs about a quarter of an encode per pixel.
  */
-export const MPX_PER_CORE = 100;
-/** A decode's cost per pixel relative to a veryfast encode (0.055 core for 27.6 Mpx/s vs ~0.0085 core/Mpx). */
+export const MPX_PER_CORE = 50;
+/** A decode's cost per pixel relative to a veryfast encode (bench/transcode: a 720p30 decode alone, 27.6 Mpx/s, 0.055-0.100 core). */
 export const DECODE_FACTOR = 0.25;
 /** Share of the cores given to ffmpeg: the rest is for ingest, the packager, HTTP and the OS. */
 export const HEADROOM = 0.85;

@@ -94,7 +94,7 @@ export const MediaEnv = z
     MEDIA_FEED_MAX_SECONDS: z.coerce.number().min(0.5).max(60).default(4),
     /**
      * Transcode budget in veryfast-equivalent encoded megapixels per second (see admission.ts). Default: 85 %
-     * of 100 Mpx/s per core (170 on 2 cores: six 720p30 full ladders, 27.5 each). 0: source copies only.
+     * of 50 Mpx/s per core (85 on 2 cores: three 720p30 full ladders, 27.5 each). 0: source copies only.
      */
     MEDIA_TRANSCODE_BUDGET: z.coerce.number().min(0).optional(),
     /**

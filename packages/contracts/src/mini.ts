@@ -7,6 +7,12 @@
  * same schemas). The public API bodies below are the browser's view of schemas the manager defines in
  * classic zod (streams.ts, admin.ts, error.ts: the manager builds its OpenAPI document from those);
  * mini.test.ts checks that each pair has the same JSON Schema, so the two cannot drift apart.
+ *
+ * Why those bodies are written twice (a decision, measured): one definition cannot serve both sides. The
+ * manager's schemas must be classic zod, because @hono/zod-openapi names and documents them with `.openapi()` /
+ * `.meta()`, which zod/mini schemas lack (handing it a mini schema throws a TypeError when the document is built);
+ * and the browser cannot take the classic ones, which would add ~19 KB gzip to every island and push /watch over
+ * its budget (apps/web/scripts/bundle-size.ts). The JSON-Schema equality test is the single source of truth.
  */
 import * as z from "zod/mini";
 import { PUBLIC_ID_CHARS } from "./public-id-chars.ts";

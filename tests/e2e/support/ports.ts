@@ -22,6 +22,19 @@ function ephemeralStart(): number {
 
 const TOP = ephemeralStart();
 
+/**
+ * scripts/test.sh runs the suite as parallel shards (HEARTH_TEST_SHARD="i/n"): each picks its ports from its own
+ * slice of the range, so two shards never race for the same port between probe and listen.
+ */
+function slice(): { from: number; to: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(process.env.HEARTH_TEST_SHARD ?? "");
+  const i = Number(m?.[1] ?? 0);
+  const n = Number(m?.[2] ?? 1);
+  if (!m || n < 1 || i >= n) return { from: LOWEST, to: TOP };
+  const size = Math.floor((TOP - LOWEST) / n);
+  return { from: LOWEST + i * size, to: LOWEST + (i + 1) * size };
+}
+
 /** Whether a TCP listener can bind `port` on 127.0.0.1 right now. */
 function bindable(port: number): boolean {
   try {
@@ -35,8 +48,9 @@ function bindable(port: number): boolean {
 /** A TCP port that was free a moment ago on 127.0.0.1, outside the ephemeral range when the OS says where it is. */
 export function freePort(): number {
   if (TOP > 0) {
+    const { from, to } = slice();
     for (let attempt = 0; attempt < 100; attempt++) {
-      const port = LOWEST + Math.floor(Math.random() * (TOP - LOWEST));
+      const port = from + Math.floor(Math.random() * (to - from));
       if (bindable(port)) return port;
     }
   }

@@ -4,6 +4,7 @@
  * player), and EXT-X-PROGRAM-DATE-TIME maps a position to the wall-clock moment it was broadcast.
  */
 import type HLS from "hls-parser";
+import type { Page } from "playwright-core";
 import { masterVariants } from "./master-playlist.ts";
 import { parseMediaPlaylist } from "./media-playlist.ts";
 
@@ -97,4 +98,16 @@ export function positionAt(tl: Timeline, wallMs: number): number {
   if (!seg || seg.pdtMs === undefined)
     throw new Error(`${new Date(wallMs).toISOString()} is not in\n${tl.text}`);
   return seg.start + Math.max(0, wallMs - seg.pdtMs) / 1000;
+}
+
+/**
+ * The timeline of the rung a page's player says it plays (`data-rung` on `player`); all rungs share their program
+ * date-times, so the first is the fallback before the player names one.
+ */
+export async function playingTimeline(page: Page, player: string, timelines: Timeline[]): Promise<Timeline> {
+  const rung = await page.evaluate(
+    (sel) => document.querySelector<HTMLElement>(sel)?.dataset.rung ?? "",
+    player,
+  );
+  return timelines.find((t) => t.rung === rung) ?? (timelines[0] as Timeline);
 }
