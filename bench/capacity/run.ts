@@ -216,7 +216,13 @@ try {
     managerUrl: cp.managerUrl,
     token: TOKEN,
     edge: "http://127.0.0.1:9",
-    env: { X264_PRESET: "veryfast", MEDIA_DEGRADE: "true" },
+    env: {
+      X264_PRESET: "veryfast",
+      MEDIA_DEGRADE: "true",
+      // Every bench publisher connects from 127.0.0.1: the per-address cap (10 by default, a defence against one
+      // client holding many connections) would refuse the 11th and 12th, as it did in the first runs.
+      RTMP_MAX_CONNECTIONS_PER_IP: "64",
+    },
   });
   const db = cp.db;
   await until("the media node registered with the manager", 15_000, async () => {

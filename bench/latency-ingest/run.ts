@@ -65,7 +65,8 @@ const publisher = publishSynthetic(
   "inherit",
 );
 
-const rungs = ["source", "720p", "480p", "360p"];
+// The default ladder for a 720p source (Twitch-style: no second 720p rung under a copied 720p source).
+const rungs = ["source", "480p", "360p", "160p"];
 const seen = rungs.map(() => new Map<number, { listedAt: number; duration: number }>());
 const deadline = performance.now() + (SECONDS + 2) * 1000;
 while (performance.now() < deadline) {

@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { adminOverview } from "./admin-overview.ts";
 import { type AdminTokenCheck, checkAdminToken } from "./admin-token.ts";
 import { limitKey, requestClientAddress, type TrustedProxies, trustedProxies } from "./client-ip.ts";
+import { boundedCounts } from "./count-bounds.ts";
 import { type CreationTokenStore, creationTokenStore, tokenRefusalMessage } from "./creation-tokens.ts";
 import { withDb } from "./db-errors.ts";
 import { type Clock, type TokenBuckets, tokenBuckets } from "./rate-limit.ts";
@@ -142,6 +143,7 @@ function creationTokenOf(c: Context, fromBody: string | undefined): string | und
  */
 export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMetrics): CreationGuard {
   const slots = reservations();
+  const bound = boundedCounts(s.counts, s.clock);
   const refusals = metrics.counter(
     "manager_stream_creation_refusals_total",
     "POST /start_stream refused by the creation policy or an abuse limit, by reason.",
@@ -204,7 +206,7 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
         );
     }
     const release = await slots.reserve(key, async (pendingTotal, pendingKey) => {
-      if ((await s.counts.total()) + pendingTotal >= s.maxOpen)
+      if ((await bound.total(pendingTotal, s.maxOpen)) + pendingTotal >= s.maxOpen)
         refuse(
           "instance_cap",
           new HttpError(
@@ -214,7 +216,10 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
             { "Retry-After": "60" },
           ),
         );
-      if (key !== null && (await s.counts.byCreator(key)) + pendingKey >= s.maxOpenPerClient)
+      if (
+        key !== null &&
+        (await bound.byCreator(key, pendingKey, s.maxOpenPerClient)) + pendingKey >= s.maxOpenPerClient
+      )
         refuse(
           "client_cap",
           new HttpError(
@@ -242,6 +247,7 @@ export function creationGuard(s: CreationSafety, logger: Logger, metrics: AppMet
       creatorIp: key,
       async settle(created) {
         // The row exists (it counts from now on) or nothing was made: the reservation ends either way.
+        if (created) bound.created(key);
         release();
         if (created || spent === undefined) return;
         await s.tokens.refund(spent).catch((err) =>
