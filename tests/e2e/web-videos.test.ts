@@ -27,13 +27,8 @@ import { seenSoFar, watchReplay as watchReplayIn } from "./support/replay-visibi
 import { publishSynthetic } from "./support/synthetic-source.ts";
 import { PAGE_POLL_MS, until } from "./support/until.ts";
 import { play, seek, untilPlayingPast, videoClock } from "./support/video-element.ts";
-import {
-  loadTimelines,
-  playingTimeline,
-  positionAt,
-  type Timeline,
-  wallClockAt,
-} from "./support/vod-timeline.ts";
+import type { Timeline } from "./support/vod-timeline.ts";
+import { loadTimelines, playingTimeline, positionAt, wallClockAt } from "./support/vod-timeline.ts";
 
 // ---- the pages' hooks (apps/web/README.md) ----
 /** Video and clip pages: the player's <video>. */

@@ -57,16 +57,17 @@ beforeAll(async () => {
 });
 
 describe("/hls/vod and /hls/clips", () => {
-  test("a finished recording: VOD playlist with ENDLIST, immutable; master with the live attributes", async () => {
+  test("a finished recording: VOD playlist with ENDLIST, cached a minute (a deletion must reach viewers); master with the live attributes", async () => {
     const res = await req(`/hls/vod/${DONE}/source/index.m3u8`);
     expect(res.status).toBe(200);
-    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=60");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const p = HLS.parse(await res.text()) as HLS.types.MediaPlaylist;
     expect(p.playlistType).toBe("VOD");
     expect(p.endlist).toBe(true);
     expect(p.segments).toHaveLength(12);
     const master = await req(`/hls/vod/${DONE}/master.m3u8`);
+    expect(master.headers.get("cache-control")).toBe("public, max-age=60");
     const m = HLS.parse(await master.text()) as HLS.types.MasterPlaylist;
     expect(m.variants[0]).toMatchObject({
       uri: "source/index.m3u8",

@@ -17,6 +17,12 @@ import { renderRecordingMaster, renderRecordingPlaylist } from "./vod-playlist.t
 
 const PLAYLIST = "application/vnd.apple.mpegurl";
 const IMMUTABLE = "public, max-age=31536000, immutable";
+/**
+ * A finished VOD's (or clip's) playlists never change, but a deleted video must stop playing: players start from
+ * the playlists, so the tiers and browsers keep those a minute, not a year (one revalidation a minute per
+ * video at each tier), and a deletion reaches every new viewer within that minute. Segments stay immutable.
+ */
+const FINISHED = "public, max-age=60";
 /** An EVENT playlist gains a segment every target duration: a CDN may keep it about that long. */
 const GROWING = "public, max-age=1";
 const RUNG = /^[a-z0-9_-]{1,16}$/;
@@ -64,7 +70,7 @@ export function recordingRoutes(collection: Collection, deps: RecordingRoutesDep
     if (!rungs.some((r) => r.entries.length > 0))
       return hlsError(404, "not_found", `the ${what} has no segment yet`);
     return new Response(renderRecordingMaster(rungs), {
-      headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": finished(id) ? IMMUTABLE : GROWING },
+      headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": finished(id) ? FINISHED : GROWING },
     });
   });
   app.on(["GET", "HEAD"], "/:id/thumb.jpg", async (c) => {
@@ -93,7 +99,7 @@ export function recordingRoutes(collection: Collection, deps: RecordingRoutesDep
       const indexes = await alignedIndexes(deps.storage, collection, id, meta);
       const body = renderRecordingPlaylist(indexes.get(rung) ?? [], done);
       return new Response(body, {
-        headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": done ? IMMUTABLE : GROWING },
+        headers: { ...HLS_CORS, "Content-Type": PLAYLIST, "Cache-Control": done ? FINISHED : GROWING },
       });
     }
     const ref = parseMediaName(file);
