@@ -25,17 +25,32 @@ fi
 # real-time media, so two shards on two cores take about half as long as one. Each shard's output is kept whole
 # and printed when all have finished.
 shards="${TEST_SHARDS:-2}"
+if ! [[ "$shards" =~ ^[1-9][0-9]*$ ]]; then
+  echo "TEST_SHARDS must be a positive integer, got '$shards'" >&2
+  exit 1
+fi
 logs="$(mktemp -d)"
 mapfile -t lists < <(bun scripts/test-shards.ts "$shards")
+# A dealer that failed or printed nothing must fail the run, not pass it with no tests run.
+if [ "${#lists[@]}" -ne "$shards" ]; then
+  echo "scripts/test-shards.ts gave ${#lists[@]} shard lists for $shards shards" >&2
+  exit 1
+fi
 pids=()
 for i in "${!lists[@]}"; do
+  # An empty list would make `bun test` run every file: more shards than files leaves some with nothing to do.
+  if [ -z "${lists[$i]}" ]; then
+    echo "(no files)" >"$logs/$i.log"
+    pids+=("")
+    continue
+  fi
   # shellcheck disable=SC2086 # a shard's list is space-separated paths without spaces
   HEARTH_TEST_SHARD="$i/$shards" bun test --timeout 60000 ${lists[$i]} >"$logs/$i.log" 2>&1 &
   pids+=("$!")
 done
 failed=0
 for i in "${!pids[@]}"; do
-  wait "${pids[$i]}" || failed=1
+  if [ -n "${pids[$i]}" ]; then wait "${pids[$i]}" || failed=1; fi
 done
 for i in "${!lists[@]}"; do
   echo "== shard $((i + 1)) of $shards"
