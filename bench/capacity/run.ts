@@ -21,9 +21,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { MediaStreamStatus, StartedStream, StreamLookup } from "@hearth/contracts";
+import { MediaStreamStatus, type StartedStream } from "@hearth/contracts";
 import { mediaNodes } from "@hearth/db";
 import { createLogger } from "@hearth/server-kit";
+import { createStream, lookup } from "../../tests/e2e/media-harness.ts";
 import { type ControlPlane, startControlPlane } from "../../tests/e2e/support/control-plane.ts";
 import { NO_CREATION_LIMITS } from "../../tests/e2e/support/creation-limits.ts";
 import { type MediaNodeProcess, spawnMediaNode } from "../../tests/e2e/support/media-node-process.ts";
@@ -76,18 +77,6 @@ function publish(s: StartedStream): Bun.Subprocess {
     ],
     { stdin: "ignore", stdout: "ignore", stderr: "ignore" },
   );
-}
-
-async function createStream(name: string): Promise<StartedStream> {
-  const res = await fetch(`${managerUrl()}/start_stream?name=${encodeURIComponent(name)}`, {
-    method: "POST",
-  });
-  if (res.status !== 201) throw new Error(`start_stream answered ${res.status}: ${await res.text()}`);
-  return StartedStream.parse(await res.json());
-}
-
-async function lookup(publicId: string): Promise<StreamLookup> {
-  return StreamLookup.parse(await (await fetch(`${managerUrl()}/stream/${publicId}`)).json());
 }
 
 async function nodeStatus(publicId: string): Promise<MediaStreamStatus> {
@@ -157,7 +146,7 @@ const pct = (xs: number[], q: number) => {
 /** Why a stream is not live: the node's status, the manager's lookup, its publisher, the node's log about it. */
 async function explainNotLive(s: StartedStream): Promise<void> {
   const st = await nodeStatus(s.publicId).catch((err: Error) => `unreadable (${err.message})`);
-  const lk = await lookup(s.publicId).catch((err: Error) => `unreadable (${err.message})`);
+  const lk = await lookup(managerUrl(), s.publicId).catch((err: Error) => `unreadable (${err.message})`);
   const pub = publishers.get(s.publicId);
   const pubState =
     pub && pub.exitCode === null && pub.signalCode === null
@@ -239,7 +228,7 @@ try {
         // An overloaded platform may time out a creation: try a few times before giving up on the step.
         let s: StartedStream | null = null;
         for (let attempt = 0; attempt < 3 && !s; attempt++) {
-          s = await createStream(`bench ${streams.length}`).catch((err) => {
+          s = await createStream(managerUrl(), `bench ${streams.length}`).catch((err) => {
             console.error(`start_stream failed (${(err as Error).message}); retrying`);
             return null;
           });
@@ -253,7 +242,7 @@ try {
       let live: boolean[] = [];
       while (Date.now() - t0 < 60_000) {
         live = await Promise.all(
-          streams.map(async (s) => (await lookup(s.publicId).catch(() => null))?.live ?? false),
+          streams.map(async (s) => (await lookup(managerUrl(), s.publicId).catch(() => null))?.live ?? false),
         );
         if (live.every(Boolean)) break;
         await Bun.sleep(500);
